@@ -1,0 +1,137 @@
+//! The pack manifest: an in-toto Statement whose subjects are every file of
+//! the pack, signed in a DSSE envelope by a sealing key.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::digest::Sha256;
+use crate::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
+use crate::keys::{KeyError, SecretKey};
+use crate::record::ReleaseBinding;
+use crate::statement::{ResourceDescriptor, STATEMENT_TYPE, Statement};
+
+/// The manifest's predicate type.
+pub const MANIFEST_PREDICATE: &str = "https://conductor.dev/attestation/pack-manifest/v1";
+
+/// One file of the pack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Path inside the pack.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the contents.
+    pub sha256: Sha256,
+}
+
+/// What the ledger looked like when sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LedgerSummary {
+    /// Number of records.
+    pub records: u64,
+    /// SHA-256 of the last ledger line.
+    pub head: Sha256,
+    /// Merkle tree root (RFC 9162) over the ledger lines.
+    pub root: Sha256,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Predicate {
+    release: ReleaseBinding,
+    ledger: LedgerSummary,
+    trust_root: TrustRootRef,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustRootRef {
+    sha256: Sha256,
+}
+
+/// The contents of a manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// The release the pack belongs to.
+    pub release: ReleaseBinding,
+    /// The ledger summary.
+    pub ledger: LedgerSummary,
+    /// SHA-256 of the trust root the pack was sealed under.
+    pub trust_root: Sha256,
+    /// Every file except the manifest itself and `SHA256SUMS`, sorted by path.
+    pub files: Vec<FileEntry>,
+}
+
+/// Why a manifest cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed manifest: {detail}")]
+pub struct ManifestError {
+    /// What is wrong.
+    pub detail: String,
+}
+
+fn bad(detail: impl Into<String>) -> ManifestError {
+    ManifestError { detail: detail.into() }
+}
+
+impl Manifest {
+    /// The statement form.
+    pub fn to_statement(&self) -> Statement {
+        let subject = self.files.iter().map(|f| {
+            let mut d = ResourceDescriptor::new(f.path.clone(), f.sha256);
+            d.annotations = json!({ "size": f.size }).as_object().cloned();
+            d
+        });
+        let predicate = Predicate {
+            release: self.release.clone(),
+            ledger: self.ledger.clone(),
+            trust_root: TrustRootRef { sha256: self.trust_root },
+        };
+        Statement::new(subject.collect(), MANIFEST_PREDICATE, serde_json::to_value(predicate).unwrap_or(Value::Null))
+    }
+
+    /// Signs the manifest.
+    pub fn sign(&self, key: &SecretKey) -> Result<Envelope, KeyError> {
+        Envelope::sign(INTOTO_PAYLOAD_TYPE, &self.to_statement().to_bytes(), key)
+    }
+
+    /// Reads a manifest from a statement payload (signatures are checked by the caller).
+    pub fn from_payload(payload: &[u8]) -> Result<Self, ManifestError> {
+        let statement: Statement = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
+        if statement.statement_type != STATEMENT_TYPE || statement.predicate_type != MANIFEST_PREDICATE {
+            return Err(bad(format!("expected a {MANIFEST_PREDICATE} statement")));
+        }
+        let predicate: Predicate = serde_json::from_value(statement.predicate).map_err(|e| bad(format!("predicate: {e}")))?;
+        let files = statement.subject.iter().map(file_entry).collect::<Result<Vec<_>, _>>()?;
+        let sorted = files.windows(2).all(|w| w[0].path < w[1].path);
+        if !sorted {
+            return Err(bad("subjects must be sorted by path without duplicates"));
+        }
+        Ok(Self { release: predicate.release, ledger: predicate.ledger, trust_root: predicate.trust_root.sha256, files })
+    }
+
+    /// The entry for `path`.
+    pub fn file(&self, path: &str) -> Option<&FileEntry> {
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
+    }
+
+    /// The `SHA256SUMS` text: the manifest envelope and every listed file.
+    pub fn sha256sums(&self, manifest_path: &str, manifest_digest: Sha256) -> String {
+        let mut lines: Vec<(String, Sha256)> = self.files.iter().map(|f| (f.path.clone(), f.sha256)).collect();
+        lines.push((manifest_path.to_owned(), manifest_digest));
+        lines.sort();
+        lines.iter().map(|(path, digest)| format!("{digest}  {path}\n")).collect()
+    }
+}
+
+fn file_entry(d: &ResourceDescriptor) -> Result<FileEntry, ManifestError> {
+    let sha256 = d.sha256().ok_or_else(|| bad(format!("subject '{}' has no sha256", d.name)))?;
+    let size = d
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("size"))
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad(format!("subject '{}' has no size annotation", d.name)))?;
+    Ok(FileEntry { path: d.name.clone(), size, sha256 })
+}

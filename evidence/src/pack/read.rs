@@ -1,0 +1,259 @@
+//! Reading a pack without trusting it: every entry is checked before any is
+//! read, nothing is ever extracted to disk, and no read goes past a declared size.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+
+use crate::digest::{HashingWriter, Sha256};
+use crate::verify::Code;
+
+/// Bounds on what a pack may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most entries accepted.
+    pub max_entries: usize,
+    /// Most bytes (uncompressed, all entries together) accepted.
+    pub max_total_bytes: u64,
+    /// Most bytes of a metadata file (ledger, manifest, proofs) read into memory.
+    pub max_metadata_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_entries: 1_000_000, max_total_bytes: 1 << 40, max_metadata_bytes: 1 << 30 }
+    }
+}
+
+/// Why a pack cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    /// The file cannot be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The pack.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The file is not a zip archive.
+    #[error("{path} is not a zip archive ({detail}); pass the evidence-<version>.zip that `conductor pack` wrote")]
+    NotZip {
+        /// The pack.
+        path: PathBuf,
+        /// The zip reader's explanation.
+        detail: String,
+    },
+    /// An entry is unsafe or malformed; the pack is refused as a whole.
+    #[error("entry '{entry}': {detail}")]
+    Unsafe {
+        /// The failure code verification reports.
+        code: Code,
+        /// The entry name, escaped for display.
+        entry: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl PackError {
+    fn unsafe_entry(code: Code, entry: &str, detail: impl Into<String>) -> Self {
+        Self::Unsafe { code, entry: entry.escape_debug().to_string(), detail: detail.into() }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct EntryInfo {
+    index: usize,
+    size: u64,
+}
+
+/// An opened, structurally checked pack.
+pub struct PackReader {
+    path: PathBuf,
+    archive: ZipArchive<BufReader<File>>,
+    entries: BTreeMap<String, EntryInfo>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for PackReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PackReader({}, {} entries)", self.path.display(), self.entries.len())
+    }
+}
+
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+
+impl PackReader {
+    /// Opens the pack and checks every entry: names, types, methods, sizes, counts.
+    pub fn open(path: &Path, limits: Limits) -> Result<Self, PackError> {
+        let file = File::open(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
+        let archive = ZipArchive::new(BufReader::new(file)).map_err(|e| PackError::NotZip { path: path.to_owned(), detail: e.to_string() })?;
+        let mut reader = Self { path: path.to_owned(), archive, entries: BTreeMap::new(), limits };
+        reader.index_entries()?;
+        Ok(reader)
+    }
+
+    fn index_entries(&mut self) -> Result<(), PackError> {
+        let count = self.archive.len();
+        if count > self.limits.max_entries {
+            return Err(PackError::unsafe_entry(Code::PackLimitsExceeded, "*", format!("{count} entries exceed the limit of {}", self.limits.max_entries)));
+        }
+        let mut total: u64 = 0;
+        for index in 0..count {
+            let entry = self.archive.by_index_raw(index).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, &format!("#{index}"), e.to_string()))?;
+            let name = String::from_utf8(entry.name_raw().to_vec())
+                .map_err(|_| PackError::unsafe_entry(Code::PackEntryUnsafePath, &String::from_utf8_lossy(entry.name_raw()), "the name is not UTF-8"))?;
+            check_name(&name)?;
+            let mode = entry.unix_mode().unwrap_or(S_IFREG);
+            if mode & S_IFMT == 0o120000 {
+                return Err(PackError::unsafe_entry(Code::PackEntryLink, &name, "symbolic links are not allowed in a pack"));
+            }
+            if entry.is_dir() || (mode & S_IFMT != 0 && mode & S_IFMT != S_IFREG) {
+                return Err(PackError::unsafe_entry(Code::PackEntryUnsupported, &name, "only regular files are allowed in a pack"));
+            }
+            if entry.encrypted() || !matches!(entry.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
+                return Err(PackError::unsafe_entry(Code::PackEntryUnsupported, &name, "only stored or deflated, unencrypted entries are allowed"));
+            }
+            total = total.saturating_add(entry.size());
+            if total > self.limits.max_total_bytes {
+                return Err(PackError::unsafe_entry(Code::PackLimitsExceeded, &name, format!("the pack's contents exceed {} bytes", self.limits.max_total_bytes)));
+            }
+            let info = EntryInfo { index, size: entry.size() };
+            drop(entry);
+            if self.entries.insert(name.clone(), info).is_some() {
+                return Err(PackError::unsafe_entry(Code::PackEntryDuplicate, &name, "the name appears twice in the archive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The pack file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Entry names with their declared sizes, sorted.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.entries.iter().map(|(name, info)| (name.as_str(), info.size))
+    }
+
+    /// Whether the pack has an entry named `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    /// Reads a metadata entry whole, up to the metadata limit.
+    pub fn read(&mut self, name: &str) -> Result<Vec<u8>, PackError> {
+        let info = self.info(name)?;
+        if info.size > self.limits.max_metadata_bytes {
+            return Err(PackError::unsafe_entry(Code::PackLimitsExceeded, name, format!("{} bytes exceed the metadata limit", info.size)));
+        }
+        let mut out = Vec::with_capacity(info.size as usize);
+        self.copy_entry(name, info, &mut out)?;
+        Ok(out)
+    }
+
+    /// Streams an entry through SHA-256 without holding it in memory.
+    pub fn hash(&mut self, name: &str) -> Result<(Sha256, u64), PackError> {
+        let info = self.info(name)?;
+        let mut sink = HashingWriter::new(io::sink());
+        self.copy_entry(name, info, &mut sink)?;
+        Ok(sink.finish())
+    }
+
+    /// Streams a text entry line by line without holding it whole: `each`
+    /// gets the 1-based line number, the line without its newline, and whether
+    /// the newline was there. Lines longer than `max_line` are refused.
+    pub fn read_lines(&mut self, name: &str, max_line: usize, mut each: impl FnMut(usize, &[u8], bool)) -> Result<(), PackError> {
+        let info = self.info(name)?;
+        let entry = self.archive.by_index(info.index).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
+        let mut reader = io::BufReader::with_capacity(1 << 16, entry.take(info.size.saturating_add(1)));
+        let mut line = Vec::new();
+        let (mut line_no, mut total) = (0usize, 0u64);
+        loop {
+            line.clear();
+            let n = io::BufRead::read_until(&mut (&mut reader).take(max_line as u64 + 1), b'\n', &mut line)
+                .map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            line_no += 1;
+            let complete = line.last() == Some(&b'\n');
+            if !complete && n > max_line {
+                return Err(PackError::unsafe_entry(Code::PackLimitsExceeded, name, format!("line {line_no} is longer than {max_line} bytes")));
+            }
+            each(line_no, if complete { &line[..n - 1] } else { &line }, complete);
+        }
+        if total != info.size {
+            let held = if total > info.size { "more".to_owned() } else { total.to_string() };
+            return Err(PackError::unsafe_entry(Code::PackEntrySizeMismatch, name, format!("declares {} bytes but holds {held}", info.size)));
+        }
+        Ok(())
+    }
+
+    /// Opens a second, independent handle on the same pack (for parallel reads).
+    pub fn reopen(&self) -> Result<Self, PackError> {
+        let file = File::open(&self.path).map_err(|source| PackError::Io { path: self.path.clone(), source })?;
+        let archive = ZipArchive::new(BufReader::with_capacity(1 << 20, file)).map_err(|e| PackError::NotZip { path: self.path.clone(), detail: e.to_string() })?;
+        Ok(Self { path: self.path.clone(), archive, entries: self.entries.clone(), limits: self.limits })
+    }
+
+    fn info(&self, name: &str) -> Result<EntryInfo, PackError> {
+        self.entries.get(name).copied().ok_or_else(|| PackError::unsafe_entry(Code::FileMissing, name, "no such entry in the pack"))
+    }
+
+    /// Copies an entry to `out`, refusing it when the real data is longer or
+    /// shorter than the declared size or fails its CRC.
+    fn copy_entry(&mut self, name: &str, info: EntryInfo, out: &mut impl io::Write) -> Result<(), PackError> {
+        let entry = self.archive.by_index(info.index).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
+        let mut limited = entry.take(info.size.saturating_add(1));
+        let copied = io::copy(&mut limited, out).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
+        if copied != info.size {
+            let held = if copied > info.size { "more".to_owned() } else { copied.to_string() };
+            let detail = format!("declares {} bytes but holds {held}", info.size);
+            return Err(PackError::unsafe_entry(Code::PackEntrySizeMismatch, name, detail));
+        }
+        Ok(())
+    }
+}
+
+/// Accepts only relative paths of plain components: letters, digits, `.`, `_`, `-`.
+fn check_name(name: &str) -> Result<(), PackError> {
+    let reject = |why: &str| Err(PackError::unsafe_entry(Code::PackEntryUnsafePath, name, why));
+    if name.is_empty() || name.len() > 512 {
+        return reject("the name is empty or too long");
+    }
+    if name.starts_with('/') || name.contains('\\') || name.contains(':') {
+        return reject("absolute or non-portable paths are not allowed");
+    }
+    for part in name.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return reject("'.', '..' and empty path components are not allowed");
+        }
+        if !part.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+            return reject("names may hold only letters, digits, '.', '_', '-' and '/'");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        for bad in ["/etc/shadow", "../x", "a/../b", "a//b", "C:/x", "a\\b", "a b", ""] {
+            assert!(check_name(bad).is_err(), "{bad} accepted");
+        }
+        for good in ["SHA256SUMS", "ledger/ledger.intoto.jsonl", "evidence/sha256/ab12"] {
+            check_name(good).unwrap();
+        }
+    }
+}

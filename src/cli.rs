@@ -1,0 +1,123 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Evidence-first release conductor: signed, hash-chained evidence for every
+/// release gate, sealed into packs that auditors verify offline.
+#[derive(Debug, Parser)]
+#[command(name = "conductor", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a signing key pair: <OUT>.key (private, PKCS#8 or cosign PEM) and <OUT>.pub (SPKI PEM).
+    Keygen(KeygenArgs),
+    /// Start a release of the current git repository, bound to version, commit and environment.
+    Init(InitArgs),
+    /// Append one signed record whose evidence file is stored by digest.
+    Attest(AttestArgs),
+    /// List the records of the current release.
+    Log(LogArgs),
+    /// Seal the ledger into a deterministic evidence pack.
+    Pack(PackArgs),
+    /// Verify a pack offline against a trust root.
+    Verify(VerifyArgs),
+    /// Move a torn last record (left by a killed writer) aside so the ledger can continue.
+    Repair,
+}
+
+/// Key algorithms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithm {
+    /// Ed25519 (default); signs records, manifests and checkpoints.
+    Ed25519,
+    /// ECDSA P-256 in the cosign key format.
+    EcdsaP256,
+}
+
+/// `conductor keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Path prefix: writes <OUT>.key and <OUT>.pub.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Signature algorithm.
+    #[arg(long, value_enum, default_value = "ed25519")]
+    pub algorithm: KeyAlgorithm,
+    /// Write the private key unencrypted.
+    #[arg(long)]
+    pub no_encrypt: bool,
+}
+
+/// `conductor init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The version to release, such as v1.0.0.
+    #[arg(long)]
+    pub version: String,
+    /// The notary's private key (Ed25519), which signs records and seals packs.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The commit to release (default: HEAD).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// The target environment.
+    #[arg(long = "env", default_value = "prod")]
+    pub environment: String,
+}
+
+/// `conductor attest`.
+#[derive(Debug, clap::Args)]
+pub struct AttestArgs {
+    /// The phase the evidence belongs to, such as P1.
+    #[arg(long)]
+    pub phase: String,
+    /// The kind of evidence, such as junit or sbom.
+    #[arg(long = "type")]
+    pub record_type: String,
+    /// The evidence file (streamed, stored by digest).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Files the evidence is about (named with their SHA-256 as statement subjects).
+    #[arg(long)]
+    pub subject: Vec<PathBuf>,
+}
+
+/// `conductor log`.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor pack`.
+#[derive(Debug, clap::Args)]
+pub struct PackArgs {
+    /// Where to write the pack (default: evidence-<version>.zip).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `conductor verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The pack to verify.
+    pub pack: PathBuf,
+    /// The verifier's trust root.
+    #[arg(long)]
+    pub trust: PathBuf,
+    /// Print a JSON verdict per phase and per check.
+    #[arg(long)]
+    pub json: bool,
+    /// Verify only these phases' evidence (pack integrity is always checked).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}

@@ -1,0 +1,28 @@
+//! One file per verb; each turns parsed arguments into library calls and
+//! renders the outcome.
+
+mod attest;
+mod init;
+mod keygen;
+mod log;
+mod pack;
+mod repair;
+mod verify;
+
+use anyhow::Result;
+
+use crate::Exit;
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen verb.
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Keygen(args) => keygen::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Attest(args) => attest::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Pack(args) => pack::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Repair => repair::run(),
+    }
+}
