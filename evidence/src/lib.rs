@@ -15,3 +15,4 @@ pub mod trust;
 pub mod manifest;
 pub mod pack;
 pub mod verify;
+pub mod fuzz;

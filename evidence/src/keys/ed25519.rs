@@ -1,6 +1,6 @@
 //! Ed25519 keys in PKCS#8 and SPKI, optionally encrypted with PBES2.
 
-use pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePrivateKey as _, LineEnding};
+use pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, LineEnding};
 
 use super::{KeyError, Passphrase, PublicInner, PublicKey, SecretInner, SecretKey, malformed};
 
@@ -51,9 +51,21 @@ pub(super) fn decrypt_pkcs8(der: &[u8], pass: &Passphrase) -> Result<Vec<u8>, Ke
     Ok(doc.as_bytes().to_vec())
 }
 
+/// RFC 8410 `OneAsymmetricKey` version 1 holding only the 32-byte seed. The
+/// version 2 form with the public key, which ed25519-dalek writes, is refused
+/// by OpenSSL 3.0, so the plain form is written for interoperability.
+fn pkcs8_v1_der(key: &ed25519_dalek::SigningKey) -> Vec<u8> {
+    const PREFIX: [u8; 16] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    let mut der = PREFIX.to_vec();
+    der.extend_from_slice(key.as_bytes());
+    der
+}
+
 pub(super) fn to_pkcs8_pem(key: &ed25519_dalek::SigningKey) -> Result<String, KeyError> {
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| crypto("encoding the private key", e))?;
-    Ok(pem.as_str().to_owned())
+    let mut der = pkcs8_v1_der(key);
+    let pem = super::pem_encode("PRIVATE KEY", &der);
+    der.iter_mut().for_each(|b| *b = 0);
+    Ok(pem)
 }
 
 pub(super) fn to_encrypted_pem(
@@ -61,12 +73,14 @@ pub(super) fn to_encrypted_pem(
     pass: &Passphrase,
     params: EncryptionParams,
 ) -> Result<String, KeyError> {
-    let der = key.to_pkcs8_der().map_err(|e| crypto("encoding the private key", e))?;
-    let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_bytes()).map_err(|e| crypto("encoding the private key", e))?;
+    let mut der = pkcs8_v1_der(key);
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice()).map_err(|e| crypto("encoding the private key", e))?;
     let scrypt = pkcs8::pkcs5::scrypt::Params::new(SCRYPT_LOG_N, 8, 1).map_err(|e| crypto("scrypt parameters", e))?;
     let pbes2 = pkcs8::pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(scrypt, &params.salt, params.iv)
         .map_err(|e| crypto("PBES2 parameters", e))?;
-    let encrypted = info.encrypt_with_params(pbes2, pass.bytes()).map_err(|e| crypto("encrypting the private key", e))?;
+    let encrypted = info.encrypt_with_params(pbes2, pass.bytes()).map_err(|e| crypto("encrypting the private key", e));
+    der.iter_mut().for_each(|b| *b = 0);
+    let encrypted = encrypted?;
     let pem = encrypted
         .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
         .map_err(|e| crypto("encoding the private key", e))?;

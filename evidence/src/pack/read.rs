@@ -93,8 +93,15 @@ impl PackReader {
     pub fn open(path: &Path, limits: Limits) -> Result<Self, PackError> {
         let file = File::open(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
         let archive = ZipArchive::new(BufReader::new(file)).map_err(|e| PackError::NotZip { path: path.to_owned(), detail: e.to_string() })?;
+        let declared = central_directory_count(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
         let mut reader = Self { path: path.to_owned(), archive, entries: BTreeMap::new(), limits };
         reader.index_entries()?;
+        // The zip reader keeps one entry per name, so a name given twice shows
+        // up only as a central directory holding more entries than it indexed.
+        if declared.is_some_and(|n| n != reader.archive.len() as u64) {
+            let detail = format!("the central directory lists {} entries but only {} distinct names", declared.unwrap_or(0), reader.archive.len());
+            return Err(PackError::unsafe_entry(Code::PackEntryDuplicate, "*", detail));
+        }
         Ok(reader)
     }
 
@@ -118,6 +125,10 @@ impl PackReader {
             }
             if entry.encrypted() || !matches!(entry.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
                 return Err(PackError::unsafe_entry(Code::PackEntryUnsupported, &name, "only stored or deflated, unencrypted entries are allowed"));
+            }
+            if entry.compression() == zip::CompressionMethod::Stored && entry.compressed_size() != entry.size() {
+                let detail = format!("is stored with {} bytes of data but declares {} bytes", entry.compressed_size(), entry.size());
+                return Err(PackError::unsafe_entry(Code::PackEntrySizeMismatch, &name, detail));
             }
             total = total.saturating_add(entry.size());
             if total > self.limits.max_total_bytes {
@@ -221,6 +232,35 @@ impl PackReader {
         }
         Ok(())
     }
+}
+
+/// The entry count the end-of-central-directory record declares (zip64 aware),
+/// or `None` when the record cannot be found (the zip reader then reports it).
+fn central_directory_count(path: &Path) -> io::Result<Option<u64>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let tail_len = len.min(65_557 + 20);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail)?;
+    let Some(eocd) = (0..tail.len().saturating_sub(21)).rev().find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]) else {
+        return Ok(None);
+    };
+    let count = u16::from_le_bytes([tail[eocd + 10], tail[eocd + 11]]);
+    if count != u16::MAX {
+        return Ok(Some(u64::from(count)));
+    }
+    // Zip64: the locator just before the record points at the zip64 end record.
+    let Some(locator) = eocd.checked_sub(20).filter(|&l| tail[l..l + 4] == [0x50, 0x4b, 0x06, 0x07]) else { return Ok(None) };
+    let offset = u64::from_le_bytes(tail[locator + 8..locator + 16].try_into().unwrap_or_default());
+    let mut record = [0u8; 40];
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(&mut record)?;
+    if record[..4] != [0x50, 0x4b, 0x06, 0x06] {
+        return Ok(None);
+    }
+    Ok(Some(u64::from_le_bytes(record[32..40].try_into().unwrap_or_default())))
 }
 
 /// Accepts only relative paths of plain components: letters, digits, `.`, `_`, `-`.

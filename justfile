@@ -1,0 +1,21 @@
+# A menu of one-line recipes; logic lives in Rust or in scripts/.
+
+# Run the main job on the bundled example.
+demo:
+    scripts/demo.sh
+
+# Install what the tests need and run the whole suite.
+test:
+    scripts/test.sh
+
+# Lints as CI would see them.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Verify-speed benchmark against `openssl dgst -sha256` (BENCH_RECORDS, BENCH_BYTES to scale).
+bench:
+    cargo bench --bench verify_pack
+
+# Fuzz one parser for a minute, e.g. `just fuzz ledger_line`.
+fuzz target:
+    cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{target}} -- -max_total_time=60

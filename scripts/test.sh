@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine, then runs it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v git >/dev/null || missing+=(git)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v sha256sum >/dev/null || missing+=(coreutils)
+command -v python3 >/dev/null || missing+=(python3 python3-venv)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq && as_root apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c 'import securesystemslib, in_toto_attestation' 2>/dev/null; then
+  echo "creating target/pyenv with the cross-check packages"
+  mkdir -p target
+  python3 -m venv target/pyenv || { as_root apt-get install -y -qq python3-venv && python3 -m venv target/pyenv; }
+  target/pyenv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+fi
+export CONDUCTOR_TEST_PYTHON="$PWD/target/pyenv/bin/python"
+
+cargo test --workspace --locked "$@"

@@ -1,0 +1,8 @@
+//! Integration tests, one module per concern.
+
+mod cli;
+mod crosscheck;
+mod fixture;
+mod ledger;
+mod pack_reader;
+mod tamper;
