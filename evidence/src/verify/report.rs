@@ -86,9 +86,48 @@ pub enum Code {
 }
 
 impl Code {
-    /// The kebab-case code.
-    pub fn as_str(&self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    /// The stable kebab-case code, as `--json` prints it.
+    pub fn as_str(&self) -> &'static str {
+        use Code::*;
+        match self {
+            PackEntryUnsafePath => "pack-entry-unsafe-path",
+            PackEntryLink => "pack-entry-link",
+            PackEntryDuplicate => "pack-entry-duplicate",
+            PackEntrySizeMismatch => "pack-entry-size-mismatch",
+            PackEntryCorrupt => "pack-entry-corrupt",
+            PackEntryUnsupported => "pack-entry-unsupported",
+            PackLimitsExceeded => "pack-limits-exceeded",
+            ManifestMissing => "manifest-missing",
+            ManifestMalformed => "manifest-malformed",
+            ManifestSignatureInvalid => "manifest-signature-invalid",
+            ManifestKeyUntrusted => "manifest-key-untrusted",
+            FileUnlisted => "file-unlisted",
+            FileMissing => "file-missing",
+            FileDigestMismatch => "file-digest-mismatch",
+            FileSizeMismatch => "file-size-mismatch",
+            Sha256sumsMismatch => "sha256sums-mismatch",
+            LedgerLineMalformed => "ledger-line-malformed",
+            LedgerSummaryMismatch => "ledger-summary-mismatch",
+            RecordMissing => "record-missing",
+            RecordOutOfOrder => "record-out-of-order",
+            RecordDuplicated => "record-duplicated",
+            RecordInjected => "record-injected",
+            ChainBroken => "chain-broken",
+            RecordFromAnotherRelease => "record-from-another-release",
+            RecordSignatureInvalid => "record-signature-invalid",
+            RecordKeyUnknown => "record-key-unknown",
+            KeyRevoked => "key-revoked",
+            KeyOutsideValidity => "key-outside-validity",
+            KeyPhaseNotAllowed => "key-phase-not-allowed",
+            KeyTypeNotAllowed => "key-type-not-allowed",
+            EvidenceMissing => "evidence-missing",
+            EvidenceDigestMismatch => "evidence-digest-mismatch",
+            CheckpointMissing => "checkpoint-missing",
+            CheckpointMalformed => "checkpoint-malformed",
+            CheckpointSignatureInvalid => "checkpoint-signature-invalid",
+            CheckpointMismatch => "checkpoint-mismatch",
+            InclusionProofInvalid => "inclusion-proof-invalid",
+        }
     }
 
     /// The check this code belongs to.
