@@ -617,14 +617,13 @@ fn matching_verifier<'v>(
         .iter()
         .filter(|v| v.name == line.name && v.key_id == line.key_id);
     let first = matches.next();
-    if let Some(found) = first {
-        if matches.any(|other| other.key != found.key) {
+    if let Some(found) = first
+        && matches.any(|other| other.key != found.key) {
             return Err(NoteError::AmbiguousKey {
                 name: line.name.to_owned(),
                 key_id: hex::encode(line.key_id),
             });
         }
-    }
     Ok(first)
 }
 

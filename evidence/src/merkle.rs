@@ -203,11 +203,10 @@ impl MerkleTree {
         let level = width.next_power_of_two().trailing_zeros() as usize;
         let span = 1usize << level;
         let stored_end = (start + span).min(self.leaf_count());
-        if start % span == 0 && stored_end == end {
-            if let Some(node) = self.levels.get(level).and_then(|l| l.get(start >> level)) {
+        if start.is_multiple_of(span) && stored_end == end
+            && let Some(node) = self.levels.get(level).and_then(|l| l.get(start >> level)) {
                 return *node;
             }
-        }
         let k = largest_power_of_two_below(width);
         node_hash(
             &self.range_hash(start, start + k),

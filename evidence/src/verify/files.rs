@@ -64,7 +64,7 @@ pub(super) fn selected(pack: &PackReader, manifest: &Manifest, evidence: &[(Reco
 
 /// Hashes `files` across the workers, largest first onto the least-loaded.
 pub(super) fn hash_all(workers: Vec<PackReader>, mut files: Vec<(String, u64)>) -> Hashes {
-    files.sort_by(|a, b| b.1.cmp(&a.1));
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
     let mut shares: Vec<(u64, Vec<String>)> = workers.iter().map(|_| (0, Vec::new())).collect();
     for (path, size) in files {
         if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
