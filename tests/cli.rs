@@ -110,6 +110,10 @@ fn verify_exits_2_on_unusable_input() {
     let not_zip = conductor(release.path(), &["verify", "not.zip", "--trust", "trust.toml"]);
     assert_eq!(not_zip.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_zip.stderr).contains("not a zip"));
+    let as_json = conductor(release.path(), &["verify", "not.zip", "--trust", "trust.toml", "--json"]);
+    assert_eq!(as_json.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&as_json.stdout).unwrap();
+    assert_eq!(report["verdict"], "unusable");
     std::fs::write(release.path().join("bad-trust.toml"), "version = 1\n[[keys]]\nid = \"zz\"\n").unwrap();
     let bad_trust = conductor(release.path(), &["verify", pack.to_str().unwrap(), "--trust", "bad-trust.toml"]);
     assert_eq!(bad_trust.status.code(), Some(2));

@@ -26,29 +26,32 @@ pub fn run(args: InitArgs) -> Result<Exit> {
         id: hex_string(&random::<16>()?),
     };
     binding.validate().map_err(|e| anyhow::anyhow!("--{}: {e}", flag_of(e.field)))?;
-    let dir = ws.release_dir(&binding.version);
-    if dir.exists() {
-        bail!("release {} already exists in {}; choose a new version", binding.version, dir.display());
-    }
     if git::tag_exists(&ws.repo, &binding.version)? {
         bail!("git tag {} already exists, so that version was released; choose the next version", binding.version);
     }
-    let key_path = std::path::absolute(&args.key).with_context(|| format!("cannot resolve {}", args.key.display()))?;
-    let key = workspace::load_secret_key(&key_path)?;
-    if key.as_ed25519().is_none() {
-        bail!("{} is not an Ed25519 key; the notary seals packs with signed-note checkpoints, which need Ed25519 (run `conductor keygen --algorithm ed25519`)", args.key.display());
-    }
-    let trust = ensure_trust(&ws, &key)?;
-    let state = ReleaseState { binding, key: key_path, key_id: key.id().to_string() };
-    let started = start(&ws, &dir, &state, &key, &trust);
+    let dir = ws.release_dir(&binding.version);
+    claim(&dir, &binding.version)?;
+    let started = start_release(&ws, &dir, binding, &args.key);
     if started.is_err() {
         // Nothing half written: a release either starts whole or not at all.
         let _ = fs::remove_dir_all(&dir);
     }
-    started?;
+    let state = started?;
     let b = &state.binding;
     println!("started release {} ({}) at commit {} in {}", b.version, b.environment, b.commit, dir.display());
     Ok(Exit::Success)
+}
+
+/// Creates the release folder, failing if another `init` created it first.
+fn claim(dir: &std::path::Path, version: &str) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!("release {version} already exists in {}; choose a new version", dir.display()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", dir.display())),
+    }
 }
 
 fn flag_of(field: &str) -> &str {
@@ -73,8 +76,21 @@ fn ensure_trust(ws: &Workspace, key: &evidence::keys::SecretKey) -> Result<Trust
     Ok(TrustRoot::parse(&text, &path.display().to_string())?)
 }
 
-fn start(ws: &Workspace, dir: &std::path::Path, state: &ReleaseState, key: &evidence::keys::SecretKey, trust: &TrustRoot) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// Loads the notary key, makes sure a trust root exists, and writes the
+/// release state and its first record.
+fn start_release(ws: &Workspace, dir: &std::path::Path, binding: ReleaseBinding, key_arg: &std::path::Path) -> Result<ReleaseState> {
+    let key_path = std::path::absolute(key_arg).with_context(|| format!("cannot resolve {}", key_arg.display()))?;
+    let key = workspace::load_secret_key(&key_path)?;
+    if key.as_ed25519().is_none() {
+        bail!("{} is not an Ed25519 key; the notary seals packs with signed-note checkpoints, which need Ed25519 (run `conductor keygen --algorithm ed25519`)", key_arg.display());
+    }
+    let trust = ensure_trust(ws, &key)?;
+    let state = ReleaseState { binding, key: key_path, key_id: key.id().to_string() };
+    write_genesis(ws, dir, &state, &key, &trust)?;
+    Ok(state)
+}
+
+fn write_genesis(ws: &Workspace, dir: &std::path::Path, state: &ReleaseState, key: &evidence::keys::SecretKey, trust: &TrustRoot) -> Result<()> {
     workspace::write_atomic(&dir.join("release.json"), serde_json::to_string_pretty(state)?.as_bytes())?;
     let release = workspace::Release { dir: dir.to_owned(), state: state.clone() };
     let mut ledger = Ledger::open(&release.ledger_path())?;

@@ -12,6 +12,18 @@ use crate::Exit;
 use crate::cli::VerifyArgs;
 
 pub fn run(args: VerifyArgs) -> Result<Exit> {
+    match check(&args) {
+        // CI parsing --json output gets a verdict even when the input is unusable.
+        Err(err) if args.json => {
+            eprintln!("error: {err:#}");
+            println!("{}", serde_json::to_string_pretty(&json!({ "pack": args.pack.display().to_string(), "verdict": "unusable", "error": format!("{err:#}") }))?);
+            Ok(Exit::Usage)
+        }
+        other => other,
+    }
+}
+
+fn check(args: &VerifyArgs) -> Result<Exit> {
     let text = fs::read_to_string(&args.trust).with_context(|| format!("--trust: cannot read {}", args.trust.display()))?;
     let trust = TrustRoot::parse(&text, &args.trust.display().to_string())?;
     for phase in &args.only {
@@ -24,9 +36,9 @@ pub fn run(args: VerifyArgs) -> Result<Exit> {
         Outcome::Failed(report, manifest) => (report, manifest.as_ref(), Exit::Failed),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&args, report, manifest))?);
+        println!("{}", serde_json::to_string_pretty(&to_json(args, report, manifest))?);
     } else {
-        print_human(&args, report, manifest);
+        print_human(args, report, manifest);
     }
     Ok(exit)
 }

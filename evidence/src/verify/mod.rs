@@ -181,6 +181,10 @@ fn run_ledger_and_hashing(
 
 fn check_ledger(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoot, options: &Options, report: &mut Report) -> LedgerFacts {
     let mut state = LedgerScan::new(manifest, trust, options);
+    if !pack.contains(LEDGER) {
+        // The listing check has already reported the missing file.
+        return state.finish(manifest, report);
+    }
     let scanned = pack.read_lines(LEDGER, crate::record::MAX_LINE_BYTES, |line_no, line, complete| {
         state.line(line_no, line, complete, report);
     });
@@ -368,6 +372,10 @@ fn read_checkpoint(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report
 }
 
 fn check_proofs(pack: &mut PackReader, checkpoint: &Checkpoint, leaves: &[Hash], report: &mut Report) {
+    if !pack.contains(PROOFS) {
+        // The listing check has already reported the missing file.
+        return;
+    }
     let mut seen = 0usize;
     let mut failures = Vec::new();
     let scanned = pack.read_lines(PROOFS, 1 << 20, |line_no, line, _| {
