@@ -3,6 +3,7 @@
 mod cli;
 mod crosscheck;
 mod fixture;
+mod golden;
 mod ledger;
 mod pack_reader;
 mod tamper;

@@ -142,8 +142,17 @@ fn check_seal_signatures(envelope: &Envelope, payload: &[u8], trust: &TrustRoot,
         }
     }
     if !trusted_signer {
-        let ids: Vec<&str> = envelope.signatures.iter().map(|s| s.keyid.as_str()).collect();
-        report.fail_file(Code::ManifestKeyUntrusted, MANIFEST, format!("the manifest is signed by {}, none of which is a sealing key (seal = true) of the trust root", ids.join(", ")));
+        let why: Vec<String> = envelope.signatures.iter().map(|s| untrusted_sealer(trust, &s.keyid)).collect();
+        report.fail_file(Code::ManifestKeyUntrusted, MANIFEST, format!("no sealing key of the trust root signed the manifest: {}", why.join("; ")));
+    }
+}
+
+/// Why `key_id` may not seal, in words.
+fn untrusted_sealer(trust: &TrustRoot, key_id: &str) -> String {
+    match (trust.key(key_id), trust.revocation(key_id)) {
+        (None, _) => format!("key {key_id} is not in the trust root"),
+        (Some(key), Some(reason)) => format!("key {key_id} ({}) is revoked: {reason}", key.name),
+        (Some(key), None) => format!("key {key_id} ({}) may not seal (set seal = true to allow it)", key.name),
     }
 }
 
