@@ -120,4 +120,8 @@ pub struct VerifyArgs {
     /// Verify only these phases' evidence (pack integrity is always checked).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// An earlier pack of the same release that this one must extend
+    /// (every earlier record still present, unchanged, in order).
+    #[arg(long, value_name = "EARLIER_PACK")]
+    pub extends: Option<std::path::PathBuf>,
 }

@@ -173,3 +173,20 @@ fn init_refuses_an_ecdsa_notary() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Ed25519"));
 }
+
+#[test]
+fn a_later_pack_extends_an_earlier_one() {
+    let release = Release::new();
+    ok(release.path(), &["pack", "--out", "early.zip"]);
+    ok(release.path(), &["attest", "--phase", "P4", "--type", "notes", "--file", "service.py"]);
+    ok(release.path(), &["pack", "--out", "late.zip"]);
+    let out = ok(release.path(), &["verify", "late.zip", "--trust", "trust.toml", "--extends", "early.zip"]);
+    assert!(out.contains("the first 4 of 5 records"), "{out}");
+    // The earlier pack does not extend the later one: records would have been removed.
+    let back = conductor(release.path(), &["verify", "early.zip", "--trust", "trust.toml", "--extends", "late.zip", "--json"]);
+    assert_eq!(back.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(report["extends"]["code"], "pack-does-not-extend");
+    assert_eq!(report["verdict"], "failed");
+}
+

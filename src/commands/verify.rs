@@ -5,7 +5,7 @@ use std::fs;
 use anyhow::{Context, Result};
 use evidence::manifest::Manifest;
 use evidence::trust::TrustRoot;
-use evidence::verify::{Options, Outcome, Report, verify};
+use evidence::verify::{Extension, Options, Outcome, Report, VerifiedPack, check_extends, verify};
 use serde_json::json;
 
 use crate::Exit;
@@ -31,16 +31,56 @@ fn check(args: &VerifyArgs) -> Result<Exit> {
     }
     let options = Options { only: args.only.clone(), ..Options::default() };
     let outcome = verify(&args.pack, &trust, &options)?;
-    let (report, manifest, exit) = match &outcome {
+    let extension = match (&args.extends, &outcome) {
+        (Some(earlier), Outcome::Verified(pack)) => Some(extension(earlier, &trust, pack)?),
+        _ => None,
+    };
+    let (report, manifest, mut exit) = match &outcome {
         Outcome::Verified(pack) => (pack.report(), Some(pack.manifest()), Exit::Success),
         Outcome::Failed(report, manifest) => (report, manifest.as_ref(), Exit::Failed),
     };
+    if extension.as_ref().is_some_and(|e| e.is_err()) {
+        exit = Exit::Failed;
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(args, report, manifest))?);
+        let mut out = to_json(args, report, manifest);
+        if let Some(earlier) = &args.extends {
+            out["extends"] = extension_json(earlier, extension.as_ref());
+            if exit == Exit::Failed {
+                out["verdict"] = "failed".into();
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_human(args, report, manifest);
+        print_human(args, report, manifest, extension.as_ref());
     }
     Ok(exit)
+}
+
+/// Verifies the earlier pack too, then proves the later one extends it.
+fn extension(earlier: &std::path::Path, trust: &TrustRoot, later: &VerifiedPack) -> Result<Result<Extension, String>> {
+    Ok(match verify(earlier, trust, &Options::default())? {
+        Outcome::Verified(old) => check_extends(&old, later).map_err(|e| e.to_string()),
+        Outcome::Failed(report, _) => Err(format!("the earlier pack {} does not verify ({} problems); run verify on it for details", earlier.display(), report.findings.len())),
+    })
+}
+
+fn extension_json(earlier: &std::path::Path, extension: Option<&Result<Extension, String>>) -> serde_json::Value {
+    let pack = earlier.display().to_string();
+    match extension {
+        None => json!({ "pack": pack, "verdict": "skipped" }),
+        Some(Ok(e)) => json!({ "pack": pack, "verdict": "pass", "oldSize": e.old_size, "newSize": e.new_size, "proof": e.proof }),
+        Some(Err(why)) => json!({ "pack": pack, "verdict": "fail", "code": "pack-does-not-extend", "message": why }),
+    }
+}
+
+fn print_extension(args: &VerifyArgs, extension: Option<&Result<Extension, String>>) {
+    let Some(earlier) = &args.extends else { return };
+    match extension {
+        None => println!("  extends          skipped (this pack does not verify)"),
+        Some(Ok(e)) => println!("  extends          pass — the first {} of {} records are those of {}", e.old_size, e.new_size, earlier.display()),
+        Some(Err(why)) => println!("error[pack-does-not-extend] {}: {why}", earlier.display()),
+    }
 }
 
 fn to_json(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>) -> serde_json::Value {
@@ -56,7 +96,7 @@ fn to_json(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>) -> s
     })
 }
 
-fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>) {
+fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>, extension: Option<&Result<Extension, String>>) {
     match manifest {
         Some(m) => println!(
             "pack {}: release {} ({}) commit {}, {} records",
@@ -80,12 +120,14 @@ fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>) 
         };
         println!("error[{}] {place}: {}", f.code.as_str(), f.message);
     }
+    print_extension(args, extension);
     for note in &report.notes {
         println!("note: {note}");
     }
-    if report.passed() {
+    let problems = report.findings.len() + usize::from(extension.is_some_and(|e| e.is_err()));
+    if problems == 0 {
         println!("verified");
     } else {
-        println!("verification FAILED: {} problem(s)", report.findings.len());
+        println!("verification FAILED: {problems} problem(s)");
     }
 }

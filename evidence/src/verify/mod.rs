@@ -5,12 +5,14 @@
 //! on worker threads while the ledger's signatures are checked.
 
 mod chain;
+mod extends;
 mod files;
 mod report;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use extends::{Extension, ExtensionError, check_extends};
 pub use report::{CheckVerdict, Code, Finding, PhaseVerdict, RecordRef, Report};
 
 use crate::checkpoint::{Checkpoint, NoteVerifier, open_note};
@@ -37,6 +39,7 @@ pub struct Options {
 pub struct VerifiedPack {
     manifest: Manifest,
     report: Report,
+    leaves: Vec<Hash>,
 }
 
 impl VerifiedPack {
@@ -48,6 +51,11 @@ impl VerifiedPack {
     /// The (clean) report, with per-phase verdicts and notes.
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// The Merkle leaf hashes of the ledger lines, in order.
+    pub fn leaf_hashes(&self) -> &[Hash] {
+        &self.leaves
     }
 }
 
@@ -88,7 +96,11 @@ pub fn verify(path: &Path, trust: &TrustRoot, options: &Options) -> Result<Outco
         ));
     }
     report.phase_records = ledger.phases;
-    if report.passed() { Ok(Outcome::Verified(VerifiedPack { manifest, report })) } else { Ok(Outcome::Failed(report, Some(manifest))) }
+    if report.passed() {
+        Ok(Outcome::Verified(VerifiedPack { manifest, report, leaves: ledger.leaves }))
+    } else {
+        Ok(Outcome::Failed(report, Some(manifest)))
+    }
 }
 
 pub(crate) fn pack_finding(report: &mut Report, err: PackError) {
