@@ -190,3 +190,15 @@ fn a_later_pack_extends_an_earlier_one() {
     assert_eq!(report["verdict"], "failed");
 }
 
+
+#[test]
+fn verify_only_skips_the_record_checks_of_other_phases() {
+    let release = Release::new();
+    let pack = release.pack();
+    let text = std::fs::read_to_string(release.trust()).unwrap().replace("phases = [\"*\"]", "phases = [\"P0\", \"P3\"]");
+    std::fs::write(release.path().join("p3-only.toml"), text).unwrap();
+    let all = conductor(release.path(), &["verify", pack.to_str().unwrap(), "--trust", "p3-only.toml"]);
+    assert_eq!(all.status.code(), Some(1), "the P1 record's key is not allowed for P1");
+    let only = conductor(release.path(), &["verify", pack.to_str().unwrap(), "--trust", "p3-only.toml", "--only", "P3"]);
+    assert_eq!(only.status.code(), Some(0), "{}", String::from_utf8_lossy(&only.stdout));
+}

@@ -277,3 +277,39 @@ mod trust_root {
         assert_code(verify_with(|t| t.replace("seal = true", "seal = false")), "manifest-key-untrusted");
     }
 }
+
+#[test]
+fn a_resigned_manifest_that_drops_the_proofs_is_refused() {
+    let release = Release::new();
+    let pack = release.pack();
+    let key = release.key();
+    let bad = release.path().join("bad.zip");
+    rewrite(&pack, &bad, |name, bytes| match name {
+        "ledger/inclusion-proofs.jsonl" => None,
+        "manifest.intoto.json" => {
+            let env: Value = serde_json::from_slice(&bytes).unwrap();
+            let mut statement: Value = serde_json::from_slice(&STANDARD.decode(env["payload"].as_str().unwrap()).unwrap()).unwrap();
+            statement["subject"].as_array_mut().unwrap().retain(|s| s["name"] != "ledger/inclusion-proofs.jsonl");
+            let payload = serde_json::to_vec(&statement).unwrap();
+            Some(evidence::dsse::Envelope::sign(evidence::dsse::INTOTO_PAYLOAD_TYPE, &payload, &key).unwrap().to_json().into_bytes())
+        }
+        _ => Some(bytes),
+    }, &[]);
+    let (code, report) = release.verify(&bad, &release.trust());
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["code"] == "file-missing" && f["file"] == "ledger/inclusion-proofs.jsonl"), "{report:#}");
+}
+
+#[test]
+fn a_proof_given_twice_for_one_record_is_refused() {
+    let edit = |name: &str, bytes: Vec<u8>| {
+        if name != "ledger/inclusion-proofs.jsonl" {
+            return Some(bytes);
+        }
+        let mut l = lines(&bytes);
+        l[1] = l[0].clone();
+        Some(join(&l))
+    };
+    assert_caught(tampered(edit, &[]), "inclusion-proof-invalid");
+}

@@ -255,6 +255,7 @@ pub fn seed_corpus(work_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Box<
         release: release.clone(),
         ledger: LedgerSummary { records: records.len() as u64, head: last.line_hash, root: Sha256(tree.root()) },
         trust_root: trust.digest(),
+        sealed_at: last.link.recorded_at,
         files: vec![FileEntry { path: format!("evidence/sha256/{digest}"), size, sha256: digest }],
     };
     let checkpoint = Checkpoint { origin: crate::pack::origin(&release), size: tree.size(), root: tree.root(), extensions: vec!["fuzz".into()] };
@@ -393,6 +394,18 @@ mod tests {
             verify::Outcome::Verified(pack) => assert_eq!(pack.manifest().ledger.records, 2),
             verify::Outcome::Failed(report, _) => panic!("the seed pack fails: {:?}", report.findings),
         }
+    }
+
+    /// Found by the `trust_root` target: an END marker overlapping the BEGIN
+    /// line's dashes made the PEM reader slice backwards and panic.
+    #[test]
+    fn overlapping_pem_markers_are_an_error_not_a_panic() {
+        let pem = "-----BEGIN PUBLIC KEY--------END PUBLIC KEY-----\n";
+        assert!(crate::keys::PublicKey::from_pem(pem).is_err());
+        assert!(SecretKey::from_pem("-----BEGIN A-----END A-----", None).is_err());
+        let text = format!("version = 1\n[[keys]]\nid = \"{}\"\nname = \"x\"\npublic_key = \"\"\"\n{pem}\"\"\"\n", "0".repeat(64));
+        assert!(TrustRoot::parse(&text, "crash.toml").is_err());
+        trust_root(text.as_bytes());
     }
 
     #[test]

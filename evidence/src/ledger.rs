@@ -18,12 +18,12 @@ use crate::timestamp::Timestamp;
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     /// A file operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another process holds the writer lock.
     #[error("{path} is locked by another conductor process; wait for it to finish (a second writer on one release is refused)")]
@@ -42,14 +42,14 @@ pub enum LedgerError {
         len: u64,
     },
     /// A complete line is not a record.
-    #[error("{path}:{line}: {source}")]
+    #[error("{path}:{line}: {error}")]
     Malformed {
         /// The ledger file.
         path: PathBuf,
         /// 1-based line number.
         line: usize,
         /// What is wrong.
-        source: RecordError,
+        error: RecordError,
     },
     /// A line's sequence number is not its position.
     #[error("{path}:{line}: sequence {found} where {expected} was expected; the ledger was edited by hand")]
@@ -77,7 +77,7 @@ pub enum LedgerError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
-    move |source| LedgerError::Io { path: path.to_owned(), source }
+    move |error| LedgerError::Io { path: path.to_owned(), error }
 }
 
 /// The ledger of one release, open for appending, with the writer lock held.
@@ -89,9 +89,16 @@ pub struct Ledger {
     records: Vec<Record>,
 }
 
-/// The lock file beside a ledger.
+/// The lock file beside a ledger: `<ledger file name>.lock`.
 pub fn lock_path(ledger: &Path) -> PathBuf {
-    ledger.with_extension("lock")
+    sibling(ledger, "lock")
+}
+
+/// `<ledger file name>.<suffix>` in the ledger's folder.
+fn sibling(ledger: &Path, suffix: &str) -> PathBuf {
+    let mut name = ledger.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{suffix}"));
+    ledger.with_file_name(name)
 }
 
 fn acquire_lock(ledger: &Path) -> Result<File, LedgerError> {
@@ -100,7 +107,7 @@ fn acquire_lock(ledger: &Path) -> Result<File, LedgerError> {
     match lock.try_lock() {
         Ok(()) => Ok(lock),
         Err(std::fs::TryLockError::WouldBlock) => Err(LedgerError::Locked { path }),
-        Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
+        Err(std::fs::TryLockError::Error(error)) => Err(LedgerError::Io { path, error }),
     }
 }
 
@@ -161,7 +168,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, LedgerError> {
     let mut records: Vec<Record> = Vec::new();
     for (index, line) in bytes[..complete].split_inclusive(|b| *b == b'\n').enumerate() {
         let line = &line[..line.len() - 1];
-        let record = Record::parse_line(line).map_err(|source| LedgerError::Malformed { path: path.to_owned(), line: index + 1, source })?;
+        let record = Record::parse_line(line).map_err(|error| LedgerError::Malformed { path: path.to_owned(), line: index + 1, error })?;
         check_position(path, index, &record, records.last())?;
         records.push(record);
     }
@@ -179,6 +186,21 @@ fn check_position(path: &Path, index: usize, record: &Record, before: Option<&Re
     Ok(())
 }
 
+/// Creates `<ledger>.torn-<offset>`, or `...-2`, `-3` and so on when an
+/// earlier repair left a fragment at the same offset, never overwriting one.
+fn create_aside(path: &Path, offset: u64) -> Result<(PathBuf, File), LedgerError> {
+    for n in 1u32.. {
+        let suffix = if n == 1 { format!("torn-{offset}") } else { format!("torn-{offset}-{n}") };
+        let aside = sibling(path, &suffix);
+        match OpenOptions::new().write(true).create_new(true).open(&aside) {
+            Ok(file) => return Ok((aside, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(LedgerError::Io { path: aside, error }),
+        }
+    }
+    unreachable!("u32 suffixes run out only after four billion repairs at one offset")
+}
+
 /// Moves a torn tail into `<ledger>.torn-<offset>` and truncates the ledger
 /// to its last whole record. Returns the fragment's path, or `None` when the
 /// ledger was whole. Takes the writer lock.
@@ -193,8 +215,7 @@ pub fn repair(path: &Path) -> Result<Option<PathBuf>, LedgerError> {
     let mut fragment = Vec::new();
     file.seek(SeekFrom::Start(offset)).map_err(io(path))?;
     file.read_to_end(&mut fragment).map_err(io(path))?;
-    let aside = path.with_extension(format!("torn-{offset}"));
-    let mut out = File::create(&aside).map_err(io(&aside))?;
+    let (aside, mut out) = create_aside(path, offset)?;
     out.write_all(&fragment).map_err(io(&aside))?;
     out.sync_all().map_err(io(&aside))?;
     file.set_len(offset).map_err(io(path))?;

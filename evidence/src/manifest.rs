@@ -9,6 +9,7 @@ use crate::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
 use crate::keys::{KeyError, SecretKey};
 use crate::record::ReleaseBinding;
 use crate::statement::{ResourceDescriptor, STATEMENT_TYPE, Statement};
+use crate::timestamp::Timestamp;
 
 /// The manifest's predicate type.
 pub const MANIFEST_PREDICATE: &str = "https://conductor.dev/attestation/pack-manifest/v1";
@@ -42,6 +43,7 @@ struct Predicate {
     release: ReleaseBinding,
     ledger: LedgerSummary,
     trust_root: TrustRootRef,
+    sealed_at: Timestamp,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,6 +61,9 @@ pub struct Manifest {
     pub ledger: LedgerSummary,
     /// SHA-256 of the trust root the pack was sealed under.
     pub trust_root: Sha256,
+    /// When the pack was sealed: the last record's time, so the pack's bytes
+    /// depend on the ledger alone. Sealing keys must be valid at this time.
+    pub sealed_at: Timestamp,
     /// Every file except the manifest itself and `SHA256SUMS`, sorted by path.
     pub files: Vec<FileEntry>,
 }
@@ -87,6 +92,7 @@ impl Manifest {
             release: self.release.clone(),
             ledger: self.ledger.clone(),
             trust_root: TrustRootRef { sha256: self.trust_root },
+            sealed_at: self.sealed_at,
         };
         Statement::new(subject.collect(), MANIFEST_PREDICATE, serde_json::to_value(predicate).unwrap_or(Value::Null))
     }
@@ -103,12 +109,13 @@ impl Manifest {
             return Err(bad(format!("expected a {MANIFEST_PREDICATE} statement")));
         }
         let predicate: Predicate = serde_json::from_value(statement.predicate).map_err(|e| bad(format!("predicate: {e}")))?;
+        predicate.release.validate().map_err(|e| bad(format!("predicate.release: {e}")))?;
         let files = statement.subject.iter().map(file_entry).collect::<Result<Vec<_>, _>>()?;
         let sorted = files.windows(2).all(|w| w[0].path < w[1].path);
         if !sorted {
             return Err(bad("subjects must be sorted by path without duplicates"));
         }
-        Ok(Self { release: predicate.release, ledger: predicate.ledger, trust_root: predicate.trust_root.sha256, files })
+        Ok(Self { release: predicate.release, ledger: predicate.ledger, trust_root: predicate.trust_root.sha256, sealed_at: predicate.sealed_at, files })
     }
 
     /// The entry for `path`.

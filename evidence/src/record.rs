@@ -163,6 +163,7 @@ impl LedgerLink {
             .map_err(|e| RecordError::malformed(format!("ledger link annotations: {e}")))?;
         validate_phase(&a.phase).map_err(|e| RecordError::malformed(e.to_string()))?;
         validate_record_type(&a.record_type).map_err(|e| RecordError::malformed(e.to_string()))?;
+        a.release.validate().map_err(|e| RecordError::malformed(format!("ledger link release: {e}")))?;
         let link = LedgerLink {
             sequence: a.sequence,
             previous,
@@ -231,7 +232,7 @@ pub struct Record {
 }
 
 /// The longest ledger line accepted, so a hostile ledger cannot exhaust memory.
-pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 impl Record {
     /// Signs a draft at the given chain position.
@@ -260,6 +261,10 @@ impl Record {
         let payload = statement.to_bytes();
         let envelope = Envelope::sign(INTOTO_PAYLOAD_TYPE, &payload, key)?;
         let line = envelope.to_json().into_bytes();
+        if line.len() > MAX_LINE_BYTES {
+            let detail = format!("the record would be {} bytes, over the {MAX_LINE_BYTES}-byte line limit; store large content as an evidence file", line.len());
+            return Err(RecordError::malformed(detail));
+        }
         Ok(Self { line_hash: Sha256::of(&line), line, envelope, payload, statement, link })
     }
 

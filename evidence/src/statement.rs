@@ -60,7 +60,9 @@ impl Statement {
         Self { statement_type: STATEMENT_TYPE.to_owned(), subject, predicate_type: predicate_type.into(), predicate }
     }
 
-    /// Compact JSON bytes with a fixed field order.
+    /// Compact JSON bytes. Struct fields keep their declared order; maps inside
+    /// the predicate and annotations follow serde_json's map order. The bytes
+    /// are signed as they are, so no reader depends on either order.
     pub fn to_bytes(&self) -> Vec<u8> {
         // A Value tree with string keys always serialises.
         serde_json::to_vec(self).unwrap_or_default()

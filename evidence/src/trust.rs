@@ -221,6 +221,9 @@ type FieldProblem = (&'static str, String);
 fn parse_key(raw: RawKey) -> Result<(KeyId, TrustedKey), FieldProblem> {
     let id = KeyId::parse(&raw.id).map_err(|e| ("id", e.to_string()))?;
     let key = PublicKey::from_pem(&raw.public_key).map_err(|e| ("public_key", format!("{e}; paste the whole .pub file")))?;
+    if key.as_ed25519().is_some_and(|vk| vk.is_weak()) {
+        return Err(("public_key", "a small-order Ed25519 key verifies forged signatures; generate a new key".into()));
+    }
     if key.id() != &id {
         return Err(("id", format!("the id does not match public_key, whose id is {}; copy the id `conductor keygen` printed", key.id())));
     }
@@ -242,6 +245,11 @@ fn parse_key(raw: RawKey) -> Result<(KeyId, TrustedKey), FieldProblem> {
         valid_until: time("valid_until", raw.valid_until)?,
         identity: raw.identity,
     };
+    if let (Some(from), Some(until)) = (trusted.valid_from, trusted.valid_until) {
+        if from > until {
+            return Err(("valid_until", format!("{until} is before valid_from {from}; swap them or fix the dates")));
+        }
+    }
     Ok((id, trusted))
 }
 

@@ -369,8 +369,11 @@ fn pem_block(text: &str) -> Result<(String, Vec<u8>), KeyError> {
     let label = rest[..label_end].to_owned();
     let body_start = label_end + 5;
     let end_marker = format!("-----END {label}-----");
-    let body_end = rest.find(&end_marker).ok_or_else(|| malformed("PEM", "missing END line"))?;
-    let body: String = rest[body_start..body_end].chars().filter(|c| !c.is_whitespace()).collect();
+    // Look for the END line only after the BEGIN line: in `-----BEGIN X--------END X-----`
+    // the END marker overlaps the BEGIN line's dashes and would end before the body starts.
+    let after_begin = &rest[body_start..];
+    let body_len = after_begin.find(&end_marker).ok_or_else(|| malformed("PEM", "missing END line"))?;
+    let body: String = after_begin[..body_len].chars().filter(|c| !c.is_whitespace()).collect();
     use base64::Engine as _;
     let der = base64::engine::general_purpose::STANDARD
         .decode(body.as_bytes())

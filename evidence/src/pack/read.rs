@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
@@ -18,13 +18,14 @@ pub struct Limits {
     pub max_entries: usize,
     /// Most bytes (uncompressed, all entries together) accepted.
     pub max_total_bytes: u64,
-    /// Most bytes of a metadata file (ledger, manifest, proofs) read into memory.
+    /// Most bytes of a file read whole into memory: the manifest, `SHA256SUMS`
+    /// and the checkpoint. The ledger and the proofs are streamed line by line.
     pub max_metadata_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_entries: 1_000_000, max_total_bytes: 1 << 40, max_metadata_bytes: 1 << 30 }
+        Self { max_entries: 1_000_000, max_total_bytes: 1 << 40, max_metadata_bytes: 64 << 20 }
     }
 }
 
@@ -32,12 +33,12 @@ impl Default for Limits {
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     /// The file cannot be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The pack.
         path: PathBuf,
         /// The operating system's error.
-        source: io::Error,
+        error: io::Error,
     },
     /// The file is not a zip archive.
     #[error("{path} is not a zip archive ({detail}); pass the evidence-<version>.zip that `conductor pack` wrote")]
@@ -74,9 +75,11 @@ struct EntryInfo {
 /// An opened, structurally checked pack.
 pub struct PackReader {
     path: PathBuf,
-    archive: ZipArchive<BufReader<File>>,
+    archive: ZipArchive<PackFile>,
     entries: BTreeMap<String, EntryInfo>,
     limits: Limits,
+    /// Reused buffer for streaming entries (allocated on first use).
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for PackReader {
@@ -91,10 +94,10 @@ const S_IFREG: u32 = 0o100000;
 impl PackReader {
     /// Opens the pack and checks every entry: names, types, methods, sizes, counts.
     pub fn open(path: &Path, limits: Limits) -> Result<Self, PackError> {
-        let file = File::open(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
-        let archive = ZipArchive::new(BufReader::new(file)).map_err(|e| PackError::NotZip { path: path.to_owned(), detail: e.to_string() })?;
-        let declared = central_directory_count(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
-        let mut reader = Self { path: path.to_owned(), archive, entries: BTreeMap::new(), limits };
+        let file = File::open(path).map_err(|error| PackError::Io { path: path.to_owned(), error })?;
+        let archive = ZipArchive::new(PackFile::new(file)).map_err(|e| PackError::NotZip { path: path.to_owned(), detail: e.to_string() })?;
+        let declared = central_directory_count(path).map_err(|error| PackError::Io { path: path.to_owned(), error })?;
+        let mut reader = Self { path: path.to_owned(), archive, entries: BTreeMap::new(), limits, scratch: Vec::new() };
         reader.index_entries()?;
         // The zip reader keeps one entry per name, so a name given twice shows
         // up only as a central directory holding more entries than it indexed.
@@ -210,9 +213,9 @@ impl PackReader {
 
     /// Opens a second, independent handle on the same pack (for parallel reads).
     pub fn reopen(&self) -> Result<Self, PackError> {
-        let file = File::open(&self.path).map_err(|source| PackError::Io { path: self.path.clone(), source })?;
-        let archive = ZipArchive::new(BufReader::with_capacity(1 << 20, file)).map_err(|e| PackError::NotZip { path: self.path.clone(), detail: e.to_string() })?;
-        Ok(Self { path: self.path.clone(), archive, entries: self.entries.clone(), limits: self.limits })
+        let file = File::open(&self.path).map_err(|error| PackError::Io { path: self.path.clone(), error })?;
+        let archive = ZipArchive::new(PackFile::new(file)).map_err(|e| PackError::NotZip { path: self.path.clone(), detail: e.to_string() })?;
+        Ok(Self { path: self.path.clone(), archive, entries: self.entries.clone(), limits: self.limits, scratch: Vec::new() })
     }
 
     fn info(&self, name: &str) -> Result<EntryInfo, PackError> {
@@ -224,7 +227,24 @@ impl PackReader {
     fn copy_entry(&mut self, name: &str, info: EntryInfo, out: &mut impl io::Write) -> Result<(), PackError> {
         let entry = self.archive.by_index(info.index).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
         let mut limited = entry.take(info.size.saturating_add(1));
-        let copied = io::copy(&mut limited, out).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string()))?;
+        // Like `io::copy`, reading until end of data (which is when the zip
+        // reader checks the CRC), but through a large reused buffer so big
+        // entries are read straight from the file in few system calls.
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; COPY_BUFFER];
+        }
+        let corrupt = |e: io::Error| PackError::unsafe_entry(Code::PackEntryCorrupt, name, e.to_string());
+        let mut copied: u64 = 0;
+        loop {
+            let n = match limited.read(&mut self.scratch) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(corrupt(e)),
+            };
+            out.write_all(&self.scratch[..n]).map_err(corrupt)?;
+            copied += n as u64;
+        }
         if copied != info.size {
             let held = if copied > info.size { "more".to_owned() } else { copied.to_string() };
             let detail = format!("declares {} bytes but holds {held}", info.size);
@@ -261,6 +281,96 @@ fn central_directory_count(path: &Path) -> io::Result<Option<u64>> {
         return Ok(None);
     }
     Ok(Some(u64::from_le_bytes(record[32..40].try_into().unwrap_or_default())))
+}
+
+/// Bytes per read when streaming an entry.
+const COPY_BUFFER: usize = 128 * 1024;
+/// Reads shorter than this go through [`PackFile`]'s buffer; longer ones go
+/// straight to the file.
+const SMALL_READ: usize = 8 * 1024;
+
+/// The pack file, buffered for random access. `std::io::BufReader` discards
+/// its buffer on every seek and refills it whole on the next read, and the zip
+/// reader seeks twice per entry (local header, then data), so with a large
+/// buffer every entry cost two full buffers of copying however small it was.
+/// This reader keeps its buffer across seeks that land inside it, buffers only
+/// small reads (headers, the central directory), and serves large reads
+/// straight from the file. The bytes returned are exactly the file's bytes at
+/// the requested position.
+struct PackFile {
+    file: File,
+    /// Where the operating system's cursor is, when known.
+    os_pos: Option<u64>,
+    /// Where the next read starts.
+    pos: u64,
+    buf: Box<[u8]>,
+    /// File offset of `buf[0]`.
+    buf_start: u64,
+    /// Valid bytes in `buf`.
+    buf_len: usize,
+}
+
+impl PackFile {
+    fn new(file: File) -> Self {
+        Self { file, os_pos: None, pos: 0, buf: vec![0; SMALL_READ].into_boxed_slice(), buf_start: 0, buf_len: 0 }
+    }
+
+    /// Reads from the file at `at`, seeking only when the cursor is elsewhere.
+    fn read_file_at(file: &mut File, os_pos: &mut Option<u64>, at: u64, out: &mut [u8]) -> io::Result<usize> {
+        if *os_pos != Some(at) {
+            *os_pos = None;
+            file.seek(SeekFrom::Start(at))?;
+            *os_pos = Some(at);
+        }
+        let n = file.read(out)?;
+        *os_pos = Some(at + n as u64);
+        Ok(n)
+    }
+}
+
+impl Read for PackFile {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let buffered = self.pos.checked_sub(self.buf_start).and_then(|off| usize::try_from(off).ok()).filter(|off| *off < self.buf_len);
+        if let Some(off) = buffered {
+            let n = out.len().min(self.buf_len - off);
+            out[..n].copy_from_slice(&self.buf[off..off + n]);
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if out.len() >= SMALL_READ {
+            let n = Self::read_file_at(&mut self.file, &mut self.os_pos, self.pos, out)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        self.buf_len = 0;
+        self.buf_start = self.pos;
+        self.buf_len = Self::read_file_at(&mut self.file, &mut self.os_pos, self.pos, &mut self.buf)?;
+        let n = out.len().min(self.buf_len);
+        out[..n].copy_from_slice(&self.buf[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for PackFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+            SeekFrom::End(_) => {
+                self.os_pos = None;
+                let at = self.file.seek(to)?;
+                self.os_pos = Some(at);
+                Some(at)
+            }
+        };
+        let at = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek to a negative or overflowing position"))?;
+        self.pos = at;
+        Ok(at)
+    }
 }
 
 /// Accepts only relative paths of plain components: letters, digits, `.`, `_`, `-`.

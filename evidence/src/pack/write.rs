@@ -71,12 +71,12 @@ pub enum PackWriteError {
         problem: String,
     },
     /// Writing failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        source: io::Error,
+        error: io::Error,
     },
     /// Signing failed.
     #[error(transparent)]
@@ -95,7 +95,7 @@ pub fn write_pack(out: &Path, input: &SealInput<'_>) -> Result<PackSummary, Pack
     let result = write_zip(&temp, input, seal, last);
     match result {
         Ok(mut summary) => {
-            fs::rename(&temp, out).map_err(|source| PackWriteError::Io { path: out.to_owned(), source })?;
+            fs::rename(&temp, out).map_err(|error| PackWriteError::Io { path: out.to_owned(), error })?;
             summary.path = out.to_owned();
             Ok(summary)
         }
@@ -142,12 +142,12 @@ fn metadata(input: &SealInput<'_>, seal: &ed25519_dalek::SigningKey) -> Result<M
 }
 
 fn io_err(path: &str, source: io::Error) -> PackWriteError {
-    PackWriteError::Io { path: PathBuf::from(path), source }
+    PackWriteError::Io { path: PathBuf::from(path), error: source }
 }
 
 fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKey, last: &Record) -> Result<PackSummary, PackWriteError> {
     let meta = metadata(input, seal)?;
-    let file = File::create(temp).map_err(|source| PackWriteError::Io { path: temp.to_owned(), source })?;
+    let file = File::create(temp).map_err(|error| PackWriteError::Io { path: temp.to_owned(), error })?;
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     let time = zip_time(last);
     let mut entries: Vec<FileEntry> = Vec::new();
@@ -166,6 +166,7 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
         release: input.release.clone(),
         ledger: LedgerSummary { records: input.records.len() as u64, head: last.line_hash, root: meta.root },
         trust_root: input.trust_root,
+        sealed_at: last.link.recorded_at,
         files: entries,
     };
     let envelope = manifest.sign(input.seal_key)?.to_json().into_bytes();
@@ -174,7 +175,7 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
     add_bytes(&mut zip, SHA256SUMS, sums.as_bytes(), time, CompressionMethod::Deflated)?;
     let writer = zip.finish()?;
     let file = writer.into_inner().map_err(|e| io_err(&temp.to_string_lossy(), e.into_error()))?;
-    file.sync_all().map_err(|source| PackWriteError::Io { path: temp.to_owned(), source })?;
+    file.sync_all().map_err(|error| PackWriteError::Io { path: temp.to_owned(), error })?;
     Ok(PackSummary { path: temp.to_owned(), records: manifest.ledger.records, root: meta.root, files: manifest.files.len() + 2 })
 }
 
@@ -227,7 +228,8 @@ fn copy_evidence<W: Write + io::Seek>(
 
 fn zip_time(last: &Record) -> zip::DateTime {
     let t = last.link.recorded_at.utc();
-    // Zip dates run from 1980 to 2107; out-of-range times fall back to the zip epoch.
+    // Zip dates run from 1980 to 2107, so the year is clamped into that range;
+    // an impossible result falls back to the zip epoch.
     zip::DateTime::from_date_and_time(t.year().clamp(1980, 2107) as u16, t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
         .unwrap_or_default()
 }

@@ -45,3 +45,19 @@ fn validity_windows_are_inclusive() {
     assert!(k.valid_at(Timestamp::parse("2026-06-01T00:00:00Z").unwrap()));
     assert!(!k.valid_at(Timestamp::parse("2027-01-01T00:00:00Z").unwrap()));
 }
+
+#[test]
+fn an_inverted_validity_window_is_refused() {
+    let base = starter("notary", key(1).public_key(), None);
+    let text = base.replace("seal = true", "seal = true\nvalid_from = 2027-01-01T00:00:00Z\nvalid_until = 2026-01-01T00:00:00Z");
+    assert_eq!(TrustRoot::parse(&text, "t").unwrap_err().field, "keys[0].valid_until");
+}
+
+#[test]
+fn a_small_order_key_is_refused() {
+    // The identity point: a public key of order one, which "verifies" forged signatures.
+    let der = [&hex::decode("302a300506032b6570032100").unwrap()[..], &[1u8], &[0u8; 31]].concat();
+    let weak = PublicKey::from_spki_der(&der).unwrap();
+    let text = format!("version = 1\n[[keys]]\nid = \"{}\"\nname = \"w\"\npublic_key = \"\"\"\n{}\"\"\"\n", weak.id(), weak.to_pem());
+    assert_eq!(TrustRoot::parse(&text, "t").unwrap_err().field, "keys[0].public_key");
+}

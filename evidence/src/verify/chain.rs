@@ -70,7 +70,10 @@ impl Chain {
     }
 }
 
+/// Signatures per batch, and the most message bytes a batch may hold, so a
+/// ledger of large lines cannot make the verifier hold much in memory.
 const BATCH: usize = 256;
+const BATCH_BYTES: usize = 8 << 20;
 
 struct Pending {
     message: Vec<u8>,
@@ -81,10 +84,14 @@ struct Pending {
 }
 
 /// Ed25519 signatures checked in batches; a failed batch is re-checked one
-/// by one with the strict check to name the bad record.
+/// by one with the strict check to name the bad record. The batch equation
+/// does not refuse a small-order `R` the way the strict check does; weak
+/// (small-order) public keys are refused when the trust root is read, so a
+/// signature that passes still came from the trusted key.
 #[derive(Default)]
 pub(super) struct SignatureBatch {
     pending: Vec<Pending>,
+    bytes: usize,
 }
 
 impl SignatureBatch {
@@ -97,7 +104,10 @@ impl SignatureBatch {
         let message = record.pae();
         match key.key.as_ed25519() {
             Some(vk) => match ed25519_dalek::Signature::from_slice(&bytes) {
-                Ok(signature) => self.pending.push(Pending { message, signature, key: *vk, rr: rr.clone(), key_id }),
+                Ok(signature) => {
+                    self.bytes += message.len();
+                    self.pending.push(Pending { message, signature, key: *vk, rr: rr.clone(), key_id });
+                }
                 Err(_) => bad(report),
             },
             None => {
@@ -109,7 +119,7 @@ impl SignatureBatch {
     }
 
     pub(super) fn full(&self) -> bool {
-        self.pending.len() >= BATCH
+        self.pending.len() >= BATCH || self.bytes >= BATCH_BYTES
     }
 
     pub(super) fn flush(&mut self, report: &mut Report) {
@@ -127,5 +137,6 @@ impl SignatureBatch {
             }
         }
         self.pending.clear();
+        self.bytes = 0;
     }
 }

@@ -2,11 +2,12 @@
 //! computed on worker threads.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Code, RecordRef, Report, pack_finding};
 use crate::digest::Sha256;
 use crate::manifest::Manifest;
-use crate::pack::{MANIFEST, PackError, PackReader, SHA256SUMS};
+use crate::pack::{CHECKPOINT, LEDGER, MANIFEST, PROOFS, PackError, PackReader, SHA256SUMS};
 use crate::record::EvidenceRef;
 
 /// Hashing threads: two keep both cores of a small machine busy while the
@@ -21,6 +22,9 @@ pub(super) fn check_listing(pack: &mut PackReader, manifest: &Manifest, report: 
     let present: Vec<String> = pack.entries().map(|(name, _)| name.to_owned()).collect();
     for name in present.iter().filter(|n| *n != MANIFEST && *n != SHA256SUMS && manifest.file(n).is_none()) {
         report.fail_file(Code::FileUnlisted, name, format!("{name} is in the pack but not in the signed manifest; it was added after sealing"));
+    }
+    for required in [LEDGER, CHECKPOINT, PROOFS].into_iter().filter(|p| manifest.file(p).is_none()) {
+        report.fail_file(Code::FileMissing, required, format!("the signed manifest does not list {required}, which every pack holds"));
     }
     for f in manifest.files.iter().filter(|f| !pack.contains(&f.path)) {
         report.fail_file(Code::FileMissing, &f.path, format!("{} is listed in the manifest but missing from the pack; it was removed after sealing", f.path));
@@ -62,33 +66,37 @@ pub(super) fn selected(pack: &PackReader, manifest: &Manifest, evidence: &[(Reco
     keep
 }
 
-/// Hashes `files` across the workers, largest first onto the least-loaded.
+/// Hashes `files` across the workers, largest first. Each worker takes the
+/// next file when it is free, so a worker slowed down (by the signature checks
+/// sharing its core, or by other processes) does not leave the others idle
+/// while it finishes a fixed share.
 pub(super) fn hash_all(workers: Vec<PackReader>, mut files: Vec<(String, u64)>) -> Hashes {
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
-    let mut shares: Vec<(u64, Vec<String>)> = workers.iter().map(|_| (0, Vec::new())).collect();
-    for (path, size) in files {
-        if let Some(share) = shares.iter_mut().min_by_key(|(load, _)| *load) {
-            share.0 += size;
-            share.1.push(path);
-        }
-    }
+    let next = AtomicUsize::new(0);
+    let (files, next) = (&files, &next);
     std::thread::scope(|scope| {
         let handles: Vec<_> = workers
             .into_iter()
-            .zip(shares)
-            .map(|(mut reader, (_, paths))| scope.spawn(move || paths.into_iter().map(|p| {
-                let digest = reader.hash(&p);
-                (p, digest)
-            }).collect::<Vec<_>>()))
+            .map(|mut reader| scope.spawn(move || {
+                let mut done = Vec::new();
+                while let Some((path, _)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    done.push((path.clone(), reader.hash(path)));
+                }
+                done
+            }))
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 
-/// Digests and sizes against the manifest.
-pub(super) fn compare(manifest: &Manifest, hashes: &Hashes, report: &mut Report) {
-    for (path, result) in hashes {
+/// Digests and sizes of every wanted file against the manifest.
+pub(super) fn compare(manifest: &Manifest, wanted: &[(String, u64)], hashes: &Hashes, report: &mut Report) {
+    for (path, _) in wanted {
         let Some(listed) = manifest.file(path) else { continue };
+        let Some(result) = hashes.get(path) else {
+            report.fail_file(Code::PackEntryCorrupt, path, format!("{path} could not be hashed"));
+            continue;
+        };
         match result {
             Ok((digest, size)) if *size != listed.size => report.fail_file(Code::FileSizeMismatch, path, format!("{path} holds {size} bytes, but the manifest sealed {}", listed.size)),
             Ok((digest, _)) if *digest != listed.sha256 => report.fail_file(Code::FileDigestMismatch, path, format!("{path} hashes to {digest}, but the manifest sealed {}", listed.sha256)),

@@ -22,13 +22,15 @@ use crate::manifest::Manifest;
 use crate::merkle::{Hash, MerkleTree, leaf_hash, verify_inclusion};
 use crate::pack::{CHECKPOINT, InclusionProof, LEDGER, Limits, MANIFEST, NOTE_KEY_NAME, PROOFS, PackError, PackReader, origin};
 use crate::record::{EvidenceRef, Record};
+use crate::timestamp::Timestamp;
 use crate::trust::{TrustRoot, TrustedKey};
 
 /// How to verify.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Verify only these phases' evidence files and report only their verdicts
-    /// (pack-wide integrity is always checked). Empty means every phase.
+    /// Check only these phases' records (keys, signatures, release binding,
+    /// evidence files). The manifest, the chain of every record and the
+    /// checkpoint are always checked. Empty means every phase.
     pub only: Vec<String>,
     /// Size and count limits for the pack reader.
     pub limits: Limits,
@@ -132,8 +134,9 @@ fn check_manifest(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report)
             return None;
         }
     };
-    check_seal_signatures(&envelope, &payload, trust, report);
-    match Manifest::from_payload(&payload) {
+    let manifest = Manifest::from_payload(&payload);
+    check_seal_signatures(&envelope, &payload, trust, manifest.as_ref().ok().map(|m| m.sealed_at), report);
+    match manifest {
         Ok(manifest) => Some(manifest),
         Err(e) => {
             report.fail_file(Code::ManifestMalformed, MANIFEST, e.to_string());
@@ -142,11 +145,17 @@ fn check_manifest(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report)
     }
 }
 
-fn check_seal_signatures(envelope: &Envelope, payload: &[u8], trust: &TrustRoot, report: &mut Report) {
+/// A sealing key of the trust root: marked `seal`, not revoked, and valid
+/// when the pack was sealed (when that time is known).
+fn may_seal(trust: &TrustRoot, key: &TrustedKey, sealed_at: Option<Timestamp>) -> bool {
+    key.seal && trust.revocation(key.key.id().as_str()).is_none() && sealed_at.is_none_or(|at| key.valid_at(at))
+}
+
+fn check_seal_signatures(envelope: &Envelope, payload: &[u8], trust: &TrustRoot, sealed_at: Option<Timestamp>, report: &mut Report) {
     let message = pae(&envelope.payload_type, payload);
     let mut trusted_signer = false;
     for (i, sig) in envelope.signatures.iter().enumerate() {
-        let Some(key) = trust.key(&sig.keyid).filter(|k| k.seal && trust.revocation(&sig.keyid).is_none()) else { continue };
+        let Some(key) = trust.key(&sig.keyid).filter(|k| may_seal(trust, k, sealed_at)) else { continue };
         trusted_signer = true;
         let ok = envelope.signature_bytes(i).ok().is_some_and(|bytes| key.key.verify(&message, &bytes).is_ok());
         if !ok {
@@ -154,17 +163,18 @@ fn check_seal_signatures(envelope: &Envelope, payload: &[u8], trust: &TrustRoot,
         }
     }
     if !trusted_signer {
-        let why: Vec<String> = envelope.signatures.iter().map(|s| untrusted_sealer(trust, &s.keyid)).collect();
+        let why: Vec<String> = envelope.signatures.iter().map(|s| untrusted_sealer(trust, &s.keyid, sealed_at)).collect();
         report.fail_file(Code::ManifestKeyUntrusted, MANIFEST, format!("no sealing key of the trust root signed the manifest: {}", why.join("; ")));
     }
 }
 
 /// Why `key_id` may not seal, in words.
-fn untrusted_sealer(trust: &TrustRoot, key_id: &str) -> String {
+fn untrusted_sealer(trust: &TrustRoot, key_id: &str, sealed_at: Option<Timestamp>) -> String {
     match (trust.key(key_id), trust.revocation(key_id)) {
         (None, _) => format!("key {key_id} is not in the trust root"),
         (Some(key), Some(reason)) => format!("key {key_id} ({}) is revoked: {reason}", key.name),
-        (Some(key), None) => format!("key {key_id} ({}) may not seal (set seal = true to allow it)", key.name),
+        (Some(key), None) if !key.seal => format!("key {key_id} ({}) may not seal (set seal = true to allow it)", key.name),
+        (Some(key), None) => format!("key {key_id} ({}) was not valid when the pack was sealed at {}", key.name, sealed_at.map(|t| t.to_string()).unwrap_or_default()),
     }
 }
 
@@ -183,20 +193,24 @@ fn run_ledger_and_hashing(
     report: &mut Report,
 ) -> Result<LedgerFacts, PackError> {
     let workers = files::workers(pack)?;
-    let (ledger, hashes) = if options.only.is_empty() {
+    let (ledger, wanted, hashes) = if options.only.is_empty() {
         let wanted = files::all_listed(pack, manifest);
-        std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| files::hash_all(workers, wanted));
+        let (ledger, hashes) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| files::hash_all(workers, wanted.clone()));
             let ledger = check_ledger(pack, manifest, trust, options, report);
+            // A hashing thread that panicked leaves its files unhashed, which
+            // `compare` reports; it never passes silently.
             (ledger, hashing.join().unwrap_or_default())
-        })
+        });
+        (ledger, wanted, hashes)
     } else {
         let ledger = check_ledger(pack, manifest, trust, options, report);
         let wanted = files::selected(pack, manifest, &ledger.evidence, report);
-        (ledger, files::hash_all(workers, wanted))
+        let hashes = files::hash_all(workers, wanted.clone());
+        (ledger, wanted, hashes)
     };
-    files::compare(manifest, &hashes, report);
-    check_evidence(&ledger.evidence, &hashes, pack, report);
+    files::compare(manifest, &wanted, &hashes, report);
+    check_evidence(manifest, &ledger.evidence, &hashes, pack, report);
     Ok(ledger)
 }
 
@@ -256,6 +270,10 @@ impl<'a> LedgerScan<'a> {
         let rr = RecordRef { sequence: record.link.sequence, line: line_no, phase: record.link.phase.clone(), record_type: record.link.record_type.clone() };
         self.count_phase(&rr.phase);
         self.chain.observe(&record, &rr, report);
+        // The chain covers every record; the per-record checks cover the selected phases.
+        if !self.only.is_empty() && !self.only.contains(&rr.phase) {
+            return;
+        }
         if &record.link.release != self.release {
             let other = &record.link.release;
             report.fail_record(Code::RecordFromAnotherRelease, &rr, format!(
@@ -269,9 +287,7 @@ impl<'a> LedgerScan<'a> {
         if self.signatures.full() {
             self.signatures.flush(report);
         }
-        if self.only.is_empty() || self.only.contains(&rr.phase) {
-            self.evidence.extend(record.link.evidence.iter().map(|e| (rr.clone(), e.clone())));
-        }
+        self.evidence.extend(record.link.evidence.iter().map(|e| (rr.clone(), e.clone())));
     }
 
     fn count_phase(&mut self, phase: &str) {
@@ -325,6 +341,7 @@ fn check_key<'t>(trust: &'t TrustRoot, record: &Record, rr: &RecordRef, report: 
 }
 
 fn check_evidence(
+    manifest: &Manifest,
     evidence: &[(RecordRef, EvidenceRef)],
     hashes: &BTreeMap<String, Result<(Sha256, u64), PackError>>,
     pack: &PackReader,
@@ -339,7 +356,8 @@ fn check_evidence(
                 e.name, rr.sequence, e.sha256, e.size)),
             Some(Err(err)) => report.fail_record(Code::EvidenceDigestMismatch, rr, format!("evidence file {path} ({}) of record {} cannot be read: {err}", e.name, rr.sequence)),
             None if !pack.contains(&path) => report.fail_record(Code::EvidenceMissing, rr, format!("evidence file {path} ({}) of record {} is not in the pack", e.name, rr.sequence)),
-            None => report.fail_record(Code::EvidenceMissing, rr, format!("evidence file {path} ({}) of record {} is not listed in the manifest", e.name, rr.sequence)),
+            None if manifest.file(&path).is_none() => report.fail_record(Code::EvidenceMissing, rr, format!("evidence file {path} ({}) of record {} is not listed in the manifest", e.name, rr.sequence)),
+            None => report.fail_record(Code::EvidenceDigestMismatch, rr, format!("evidence file {path} ({}) of record {} could not be hashed", e.name, rr.sequence)),
         }
     }
 }
@@ -349,7 +367,7 @@ fn check_checkpoint(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoo
     if Sha256(root) != manifest.ledger.root {
         report.fail_file(Code::CheckpointMismatch, LEDGER, format!("the ledger's Merkle root is {}, but the manifest sealed {}", Sha256(root), manifest.ledger.root));
     }
-    let Some(checkpoint) = read_checkpoint(pack, trust, report) else { return };
+    let Some(checkpoint) = read_checkpoint(pack, trust, manifest.sealed_at, report) else { return };
     let problems = [
         (checkpoint.origin != origin(&manifest.release), format!("origin '{}' is not this release's '{}'", checkpoint.origin, origin(&manifest.release))),
         (checkpoint.size != leaves.len() as u64, format!("tree size {} differs from the ledger's {} records", checkpoint.size, leaves.len())),
@@ -361,7 +379,7 @@ fn check_checkpoint(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoo
     check_proofs(pack, &checkpoint, leaves, report);
 }
 
-fn read_checkpoint(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report) -> Option<Checkpoint> {
+fn read_checkpoint(pack: &mut PackReader, trust: &TrustRoot, sealed_at: Timestamp, report: &mut Report) -> Option<Checkpoint> {
     if !pack.contains(CHECKPOINT) {
         report.fail_file(Code::CheckpointMissing, CHECKPOINT, format!("the pack has no {CHECKPOINT}"));
         return None;
@@ -373,7 +391,7 @@ fn read_checkpoint(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report
     };
     let verifiers: Vec<NoteVerifier> = trust
         .keys()
-        .filter(|k| k.seal && trust.revocation(k.key.id().as_str()).is_none())
+        .filter(|k| may_seal(trust, k, Some(sealed_at)))
         .filter_map(|k| k.key.as_ed25519().and_then(|vk| NoteVerifier::new(NOTE_KEY_NAME, *vk).ok()))
         .collect();
     let opened = match open_note(&text, &verifiers) {
@@ -398,6 +416,7 @@ fn check_proofs(pack: &mut PackReader, checkpoint: &Checkpoint, leaves: &[Hash],
         return;
     }
     let mut seen = 0usize;
+    let mut proven = vec![false; leaves.len()];
     let mut failures = Vec::new();
     let scanned = pack.read_lines(PROOFS, 1 << 20, |line_no, line, _| {
         seen += 1;
@@ -406,20 +425,26 @@ fn check_proofs(pack: &mut PackReader, checkpoint: &Checkpoint, leaves: &[Hash],
             Err(e) => return failures.push(format!("line {line_no} is not an inclusion proof: {e}")),
         };
         let hashes: Vec<Hash> = proof.hashes.iter().map(|h| h.0).collect();
-        let leaf = usize::try_from(proof.sequence).ok().and_then(|i| leaves.get(i));
-        let verdict = match leaf {
-            None => Err(format!("names record {}, which the ledger does not have", proof.sequence)),
-            Some(leaf) => verify_inclusion(leaf, proof.sequence, proof.tree_size, &hashes, &checkpoint.root).map_err(|e| e.to_string()),
+        let index = usize::try_from(proof.sequence).ok().filter(|i| *i < leaves.len());
+        let verdict = match index {
+            None => Err(format!("names a record the ledger of {} records does not have", leaves.len())),
+            Some(_) if proof.tree_size != checkpoint.size => Err(format!("is for tree size {}, not the checkpoint's {}", proof.tree_size, checkpoint.size)),
+            Some(i) if std::mem::replace(&mut proven[i], true) => Err("is the second proof for that record".to_owned()),
+            Some(i) => verify_inclusion(&leaves[i], proof.sequence, proof.tree_size, &hashes, &checkpoint.root)
+                .map_err(|e| format!("does not lead to the checkpoint root: {e}")),
         };
         if let Err(why) = verdict {
-            failures.push(format!("the inclusion proof for record {} does not lead to the checkpoint root: {why}", proof.sequence));
+            failures.push(format!("the inclusion proof for record {} {why}", proof.sequence));
         }
     });
     if let Err(e) = scanned {
         pack_finding(report, e);
         return;
     }
-    if seen != leaves.len() {
+    let missing = proven.iter().filter(|p| !**p).count();
+    if missing > 0 {
+        failures.push(format!("{missing} of the {} records have no proof in {PROOFS}", leaves.len()));
+    } else if seen != leaves.len() {
         failures.push(format!("{PROOFS} holds {seen} proofs for {} records", leaves.len()));
     }
     for failure in failures {

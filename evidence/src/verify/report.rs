@@ -252,7 +252,8 @@ impl Report {
     pub fn phases(&self) -> Vec<PhaseVerdict> {
         let mut out = Vec::new();
         for (phase, records) in &self.phase_records {
-            if !self.only.is_empty() && !self.only.contains(phase) {
+            let has_findings = self.findings.iter().any(|f| f.record.as_ref().is_some_and(|r| &r.phase == phase));
+            if !self.only.is_empty() && !self.only.contains(phase) && !has_findings {
                 continue;
             }
             let checks: Vec<CheckVerdict> =
