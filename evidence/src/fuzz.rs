@@ -190,11 +190,14 @@ impl Drop for TempFile {
     }
 }
 
+/// Seed inputs: `(harness name, input)` pairs.
+pub type Seeds = Vec<(&'static str, Vec<u8>)>;
+
 /// Valid inputs for every harness, made by the library with the fuzz key:
 /// `(harness name, input)` pairs, including a real pack written by
 /// [`crate::pack::write_pack`] in `work_dir` (which must exist and is left
 /// holding the pack and its object store).
-pub fn seed_corpus(work_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Box<dyn std::error::Error>> {
+pub fn seed_corpus(work_dir: &Path) -> Result<Seeds, Box<dyn std::error::Error>> {
     use crate::manifest::{FileEntry, LedgerSummary};
     use crate::merkle::{MerkleTree, leaf_hash};
     use crate::pack::{SealInput, write_pack};
@@ -263,7 +266,7 @@ pub fn seed_corpus(work_dir: &Path) -> Result<Vec<(&'static str, Vec<u8>)>, Box<
     let note = checkpoint::sign_note(&checkpoint.body(), NOTE_KEY_NAME, seal)?;
     let vkey = fuzz_note_verifier().vkey();
 
-    let mut seeds: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let mut seeds: Seeds = Vec::new();
     for record in &records {
         seeds.push(("dsse_envelope", record.line.clone()));
         seeds.push(("ledger_line", record.line.clone()));
@@ -319,7 +322,7 @@ mod tests {
             .collect()
     }
 
-    fn seeds(dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
+    fn seeds(dir: &Path) -> Seeds {
         let mut seeds = seed_corpus(dir).expect("the seed corpus is made");
         // Damaged copies of every valid seed: truncated and with one byte flipped.
         for (name, bytes) in seeds.clone() {

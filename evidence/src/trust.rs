@@ -245,10 +245,10 @@ fn parse_key(raw: RawKey) -> Result<(KeyId, TrustedKey), FieldProblem> {
         valid_until: time("valid_until", raw.valid_until)?,
         identity: raw.identity,
     };
-    if let (Some(from), Some(until)) = (trusted.valid_from, trusted.valid_until) {
-        if from > until {
-            return Err(("valid_until", format!("{until} is before valid_from {from}; swap them or fix the dates")));
-        }
+    if let (Some(from), Some(until)) = (trusted.valid_from, trusted.valid_until)
+        && from > until
+    {
+        return Err(("valid_until", format!("{until} is before valid_from {from}; swap them or fix the dates")));
     }
     Ok((id, trusted))
 }
