@@ -131,6 +131,9 @@ fn run() -> AnyResult<()> {
     let floor = run_measured(Command::new("true")).map(|m| m.maxrss_kib as f64 / 1024.0).unwrap_or(f64::NAN);
     println!("RSS measurement floor (peak RSS reported for `true`): {floor:.1} MiB");
 
+    // Other processes competing for the CPUs distort the comparison: openssl
+    // uses one core, the verifier all of them. Measure what else is running.
+    let background = background_cpu(Duration::from_secs(1));
     let load_before = loadavg();
     let mut ossl = Vec::new();
     let mut cond = Vec::new();
@@ -168,6 +171,15 @@ fn run() -> AnyResult<()> {
     println!("verify_pack: {} repetitions, warm page cache, {} CPUs", params.reps, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
     println!("load average before: {load_before}");
     println!("load average after:  {load_after}");
+    match background {
+        Some(busy) => {
+            println!("background CPU use just before timing: {:.0}% of all CPUs", busy * 100.0);
+            if busy > 0.10 {
+                println!("WARNING: other processes were using the CPUs; the wall-time ratio is distorted (rerun on a quiet machine)");
+            }
+        }
+        None => println!("background CPU use: unknown (no /proc/stat)"),
+    }
     println!();
     println!("| records | evidence bytes | files | openssl median s | openssl min s | conductor median s | conductor min s | ratio (median) | ratio (min) | peak RSS MiB | time <= {RATIO_LIMIT}x | RSS < {RSS_LIMIT_MIB} MiB |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -435,7 +447,7 @@ fn ensure_pack(data: &Path, p: &Params) -> AnyResult<bool> {
         };
         ledger.append(draft, &release, at(seq)?, &key)?;
         written += size;
-        if seq % 1000 == 0 {
+        if seq.is_multiple_of(1000) {
             println!("  {seq}/{files} files, {:.0} MiB, {:.1} s", written as f64 / MIB, started.elapsed().as_secs_f64());
         }
     }
@@ -647,6 +659,22 @@ fn run_measured(mut cmd: Command) -> AnyResult<Measured> {
     let start = Instant::now();
     let status = cmd.status()?;
     Ok(Measured { wall: start.elapsed(), cpu: Duration::ZERO, maxrss_kib: 0, success: status.success(), code: status.code() })
+}
+
+/// The fraction of all CPUs busy over `window` while this benchmark runs
+/// nothing, from /proc/stat.
+fn background_cpu(window: Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+        Some((fields.iter().sum(), idle))
+    }
+    let (total0, idle0) = sample()?;
+    std::thread::sleep(window);
+    let (total1, idle1) = sample()?;
+    let total = total1.checked_sub(total0).filter(|t| *t > 0)?;
+    Some(1.0 - idle1.saturating_sub(idle0) as f64 / total as f64)
 }
 
 fn loadavg() -> String {

@@ -406,4 +406,47 @@ mod tests {
             check_name(good).unwrap();
         }
     }
+
+    #[test]
+    fn pack_file_reads_exactly_the_bytes_at_each_position() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, &data).unwrap();
+        let mut f = PackFile::new(File::open(&path).unwrap());
+        let mut buf = vec![0u8; 70_000];
+        // Small reads (buffered), large reads (direct), seeks inside and
+        // outside the buffer, relative, from the end, and past the end.
+        let steps: [(SeekFrom, usize); 10] = [
+            (SeekFrom::Start(10), 30),
+            (SeekFrom::Current(5), 100),
+            (SeekFrom::Start(12), 20),
+            (SeekFrom::Start(8_000), 70_000),
+            (SeekFrom::Current(-70_500), 7),
+            (SeekFrom::End(-22), 100),
+            (SeekFrom::Start(150_000), 8 * 1024),
+            (SeekFrom::Start(150_001), 3),
+            (SeekFrom::Start(199_999), 10),
+            (SeekFrom::Start(300_000), 10),
+        ];
+        for (to, len) in steps {
+            let at = f.seek(to).unwrap() as usize;
+            let mut got = Vec::new();
+            loop {
+                let want = len - got.len();
+                let n = f.read(&mut buf[..want]).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                if got.len() == len {
+                    break;
+                }
+            }
+            let end = (at + len).min(data.len());
+            assert_eq!(got, data.get(at..end).unwrap_or_default(), "{len} bytes after {to:?} (at {at})");
+            assert_eq!(f.stream_position().unwrap() as usize, at + got.len());
+        }
+        assert!(f.seek(SeekFrom::Current(-1_000_000)).is_err());
+    }
 }
