@@ -12,9 +12,9 @@ test:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Verify-speed benchmark against `openssl dgst -sha256` (BENCH_RECORDS, BENCH_BYTES to scale).
-bench:
-    cargo bench --bench verify_pack
+# Verify-speed benchmark against `openssl dgst -sha256`, e.g. `just bench 4294967296` (BENCH_RECORDS scales records).
+bench bytes="1073741824":
+    BENCH_BYTES={{bytes}} cargo bench --bench verify_pack
 
 # Fuzz one parser for a minute, e.g. `just fuzz ledger_line`.
 fuzz target:

@@ -103,14 +103,17 @@ impl Manifest {
     }
 
     /// Reads a manifest from a statement payload (signatures are checked by the caller).
+    /// The payload is deserialised straight into typed fields, so a manifest of
+    /// many files costs little more memory than its file list.
     pub fn from_payload(payload: &[u8]) -> Result<Self, ManifestError> {
-        let statement: Statement = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
-        if statement.statement_type != STATEMENT_TYPE || statement.predicate_type != MANIFEST_PREDICATE {
+        let raw: RawStatement = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
+        if raw.statement_type != STATEMENT_TYPE || raw.predicate_type != MANIFEST_PREDICATE {
             return Err(bad(format!("expected a {MANIFEST_PREDICATE} statement")));
         }
-        let predicate: Predicate = serde_json::from_value(statement.predicate).map_err(|e| bad(format!("predicate: {e}")))?;
+        let predicate = raw.predicate;
         predicate.release.validate().map_err(|e| bad(format!("predicate.release: {e}")))?;
-        let files = statement.subject.iter().map(file_entry).collect::<Result<Vec<_>, _>>()?;
+        let files: Vec<FileEntry> =
+            raw.subject.into_iter().map(|s| FileEntry { path: s.name, size: s.annotations.size, sha256: s.digest.sha256 }).collect();
         let sorted = files.windows(2).all(|w| w[0].path < w[1].path);
         if !sorted {
             return Err(bad("subjects must be sorted by path without duplicates"));
@@ -132,13 +135,32 @@ impl Manifest {
     }
 }
 
-fn file_entry(d: &ResourceDescriptor) -> Result<FileEntry, ManifestError> {
-    let sha256 = d.sha256().ok_or_else(|| bad(format!("subject '{}' has no sha256", d.name)))?;
-    let size = d
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("size"))
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad(format!("subject '{}' has no size annotation", d.name)))?;
-    Ok(FileEntry { path: d.name.clone(), size, sha256 })
+/// The manifest statement as read: only the fields a manifest has.
+#[derive(Deserialize)]
+struct RawStatement {
+    #[serde(rename = "_type")]
+    statement_type: String,
+    subject: Vec<RawSubject>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+    predicate: Predicate,
+}
+
+/// A subject of the manifest: a file with its digest and size. Digests under
+/// other algorithm names and other annotations are ignored.
+#[derive(Deserialize)]
+struct RawSubject {
+    name: String,
+    digest: RawDigest,
+    annotations: RawSize,
+}
+
+#[derive(Deserialize)]
+struct RawDigest {
+    sha256: Sha256,
+}
+
+#[derive(Deserialize)]
+struct RawSize {
+    size: u64,
 }

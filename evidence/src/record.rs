@@ -158,9 +158,9 @@ impl LedgerLink {
             return Err(RecordError::malformed(format!("the first subject must be named '{LINK_SUBJECT}'")));
         }
         let previous = subject.sha256().ok_or_else(|| RecordError::malformed("the ledger link has no sha256 digest"))?;
-        let annotations = Value::Object(subject.annotations.clone().unwrap_or_default());
-        let a: LinkAnnotations = serde_json::from_value(annotations)
-            .map_err(|e| RecordError::malformed(format!("ledger link annotations: {e}")))?;
+        let annotations = subject.annotations.as_ref().ok_or_else(|| RecordError::malformed("the ledger link has no annotations"))?;
+        // Deserialising from a borrowed map avoids copying it for every record.
+        let a = LinkAnnotations::deserialize(annotations).map_err(|e| RecordError::malformed(format!("ledger link annotations: {e}")))?;
         validate_phase(&a.phase).map_err(|e| RecordError::malformed(e.to_string()))?;
         validate_record_type(&a.record_type).map_err(|e| RecordError::malformed(e.to_string()))?;
         a.release.validate().map_err(|e| RecordError::malformed(format!("ledger link release: {e}")))?;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use zip::ZipArchive;
 
@@ -76,7 +77,7 @@ struct EntryInfo {
 pub struct PackReader {
     path: PathBuf,
     archive: ZipArchive<PackFile>,
-    entries: BTreeMap<String, EntryInfo>,
+    entries: Arc<BTreeMap<String, EntryInfo>>,
     limits: Limits,
     /// Reused buffer for streaming entries (allocated on first use).
     scratch: Vec<u8>,
@@ -97,7 +98,7 @@ impl PackReader {
         let file = File::open(path).map_err(|error| PackError::Io { path: path.to_owned(), error })?;
         let archive = ZipArchive::new(PackFile::new(file)).map_err(|e| PackError::NotZip { path: path.to_owned(), detail: e.to_string() })?;
         let declared = central_directory_count(path).map_err(|error| PackError::Io { path: path.to_owned(), error })?;
-        let mut reader = Self { path: path.to_owned(), archive, entries: BTreeMap::new(), limits, scratch: Vec::new() };
+        let mut reader = Self { path: path.to_owned(), archive, entries: Arc::default(), limits, scratch: Vec::new() };
         reader.index_entries()?;
         // The zip reader keeps one entry per name, so a name given twice shows
         // up only as a central directory holding more entries than it indexed.
@@ -114,6 +115,7 @@ impl PackReader {
             return Err(PackError::unsafe_entry(Code::PackLimitsExceeded, "*", format!("{count} entries exceed the limit of {}", self.limits.max_entries)));
         }
         let mut total: u64 = 0;
+        let mut entries = BTreeMap::new();
         for index in 0..count {
             let entry = self.archive.by_index_raw(index).map_err(|e| PackError::unsafe_entry(Code::PackEntryCorrupt, &format!("#{index}"), e.to_string()))?;
             let name = String::from_utf8(entry.name_raw().to_vec())
@@ -139,10 +141,11 @@ impl PackReader {
             }
             let info = EntryInfo { index, size: entry.size() };
             drop(entry);
-            if self.entries.insert(name.clone(), info).is_some() {
+            if entries.insert(name.clone(), info).is_some() {
                 return Err(PackError::unsafe_entry(Code::PackEntryDuplicate, &name, "the name appears twice in the archive"));
             }
         }
+        self.entries = Arc::new(entries);
         Ok(())
     }
 
@@ -211,11 +214,12 @@ impl PackReader {
         Ok(())
     }
 
-    /// Opens a second, independent handle on the same pack (for parallel reads).
-    pub fn reopen(&self) -> Result<Self, PackError> {
-        let file = File::open(&self.path).map_err(|error| PackError::Io { path: self.path.clone(), error })?;
-        let archive = ZipArchive::new(PackFile::new(file)).map_err(|e| PackError::NotZip { path: self.path.clone(), detail: e.to_string() })?;
-        Ok(Self { path: self.path.clone(), archive, entries: self.entries.clone(), limits: self.limits, scratch: Vec::new() })
+    /// A second handle on the pack for a parallel reader: its own position and
+    /// buffers, the same open file and parsed central directory.
+    pub fn reopen(&self) -> Self {
+        // The archive's clone shares the parsed central directory and the open
+        // file; only the position and buffers are new.
+        Self { path: self.path.clone(), archive: self.archive.clone(), entries: Arc::clone(&self.entries), limits: self.limits, scratch: Vec::new() }
     }
 
     fn info(&self, name: &str) -> Result<EntryInfo, PackError> {
@@ -298,9 +302,9 @@ const SMALL_READ: usize = 8 * 1024;
 /// straight from the file. The bytes returned are exactly the file's bytes at
 /// the requested position.
 struct PackFile {
-    file: File,
-    /// Where the operating system's cursor is, when known.
-    os_pos: Option<u64>,
+    /// Shared by every clone; reads are positioned, so clones never disturb
+    /// one another's place in the file.
+    file: Arc<File>,
     /// Where the next read starts.
     pos: u64,
     buf: Box<[u8]>,
@@ -312,20 +316,30 @@ struct PackFile {
 
 impl PackFile {
     fn new(file: File) -> Self {
-        Self { file, os_pos: None, pos: 0, buf: vec![0; SMALL_READ].into_boxed_slice(), buf_start: 0, buf_len: 0 }
+        Self::sharing(Arc::new(file))
     }
 
-    /// Reads from the file at `at`, seeking only when the cursor is elsewhere.
-    fn read_file_at(file: &mut File, os_pos: &mut Option<u64>, at: u64, out: &mut [u8]) -> io::Result<usize> {
-        if *os_pos != Some(at) {
-            *os_pos = None;
-            file.seek(SeekFrom::Start(at))?;
-            *os_pos = Some(at);
-        }
-        let n = file.read(out)?;
-        *os_pos = Some(at + n as u64);
-        Ok(n)
+    fn sharing(file: Arc<File>) -> Self {
+        Self { file, pos: 0, buf: vec![0; SMALL_READ].into_boxed_slice(), buf_start: 0, buf_len: 0 }
     }
+}
+
+/// A second handle on the same open file with its own position and buffer,
+/// so a cloned `ZipArchive` shares the parsed central directory.
+impl Clone for PackFile {
+    fn clone(&self) -> Self {
+        Self::sharing(Arc::clone(&self.file))
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, at: u64, out: &mut [u8]) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, out, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, at: u64, out: &mut [u8]) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, out, at)
 }
 
 impl Read for PackFile {
@@ -341,13 +355,13 @@ impl Read for PackFile {
             return Ok(n);
         }
         if out.len() >= SMALL_READ {
-            let n = Self::read_file_at(&mut self.file, &mut self.os_pos, self.pos, out)?;
+            let n = read_at(&self.file, self.pos, out)?;
             self.pos += n as u64;
             return Ok(n);
         }
         self.buf_len = 0;
         self.buf_start = self.pos;
-        self.buf_len = Self::read_file_at(&mut self.file, &mut self.os_pos, self.pos, &mut self.buf)?;
+        self.buf_len = read_at(&self.file, self.pos, &mut self.buf)?;
         let n = out.len().min(self.buf_len);
         out[..n].copy_from_slice(&self.buf[..n]);
         self.pos += n as u64;
@@ -360,12 +374,7 @@ impl Seek for PackFile {
         let target = match to {
             SeekFrom::Start(at) => Some(at),
             SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
-            SeekFrom::End(_) => {
-                self.os_pos = None;
-                let at = self.file.seek(to)?;
-                self.os_pos = Some(at);
-                Some(at)
-            }
+            SeekFrom::End(delta) => self.file.metadata()?.len().checked_add_signed(delta),
         };
         let at = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek to a negative or overflowing position"))?;
         self.pos = at;

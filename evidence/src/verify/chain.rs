@@ -1,6 +1,7 @@
 //! The hash chain and the record signatures, checked while the ledger streams past.
 
 use std::collections::HashMap;
+use std::sync::mpsc;
 
 use super::{Code, RecordRef, Report};
 use crate::digest::Sha256;
@@ -75,7 +76,7 @@ impl Chain {
 const BATCH: usize = 256;
 const BATCH_BYTES: usize = 8 << 20;
 
-struct Pending {
+pub(super) struct Pending {
     message: Vec<u8>,
     signature: ed25519_dalek::Signature,
     key: ed25519_dalek::VerifyingKey,
@@ -92,6 +93,7 @@ struct Pending {
 pub(super) struct SignatureBatch {
     pending: Vec<Pending>,
     bytes: usize,
+    checker: Option<mpsc::SyncSender<Vec<Pending>>>,
 }
 
 impl SignatureBatch {
@@ -122,21 +124,44 @@ impl SignatureBatch {
         self.pending.len() >= BATCH || self.bytes >= BATCH_BYTES
     }
 
+    /// Sends the pending signatures to `checker`'s thread from now on,
+    /// instead of checking them on the caller's thread.
+    pub(super) fn check_on(&mut self, checker: mpsc::SyncSender<Vec<Pending>>) {
+        self.checker = Some(checker);
+    }
+
+    /// Checks (or hands off) the pending signatures.
     pub(super) fn flush(&mut self, report: &mut Report) {
         if self.pending.is_empty() {
             return;
         }
-        let messages: Vec<&[u8]> = self.pending.iter().map(|p| p.message.as_slice()).collect();
-        let signatures: Vec<_> = self.pending.iter().map(|p| p.signature).collect();
-        let keys: Vec<_> = self.pending.iter().map(|p| p.key).collect();
-        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_err() {
-            for p in &self.pending {
-                if p.key.verify_strict(&p.message, &p.signature).is_err() {
-                    report.fail_record(Code::RecordSignatureInvalid, &p.rr, format!("record {}'s signature does not verify with key {}; the record was changed after signing", p.rr.sequence, p.key_id));
-                }
-            }
-        }
-        self.pending.clear();
+        let batch = std::mem::take(&mut self.pending);
         self.bytes = 0;
+        let unsent = match &self.checker {
+            Some(checker) => checker.send(batch).err().map(|e| e.0),
+            None => Some(batch),
+        };
+        if let Some(batch) = unsent {
+            check_batch(&batch, report);
+        }
+    }
+
+    /// Flushes and lets the checker thread finish.
+    pub(super) fn finish(mut self, report: &mut Report) {
+        self.flush(report);
+    }
+}
+
+/// Verifies a batch at once; when that fails, each signature alone with the
+/// strict check, naming the bad records.
+pub(super) fn check_batch(batch: &[Pending], report: &mut Report) {
+    let messages: Vec<&[u8]> = batch.iter().map(|p| p.message.as_slice()).collect();
+    let signatures: Vec<_> = batch.iter().map(|p| p.signature).collect();
+    let keys: Vec<_> = batch.iter().map(|p| p.key).collect();
+    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        return;
+    }
+    for p in batch.iter().filter(|p| p.key.verify_strict(&p.message, &p.signature).is_err()) {
+        report.fail_record(Code::RecordSignatureInvalid, &p.rr, format!("record {}'s signature does not verify with key {}; the record was changed after signing", p.rr.sequence, p.key_id));
     }
 }

@@ -36,17 +36,17 @@ fn check_sums(pack: &mut PackReader, manifest: &Manifest, report: &mut Report) {
     if !pack.contains(SHA256SUMS) {
         return report.fail_file(Code::FileMissing, SHA256SUMS, format!("the pack has no {SHA256SUMS}"));
     }
-    let (sums, envelope) = match (pack.read(SHA256SUMS), pack.read(MANIFEST)) {
-        (Ok(s), Ok(m)) => (s, m),
+    let (sums, envelope_digest) = match (pack.read(SHA256SUMS), pack.hash(MANIFEST)) {
+        (Ok(s), Ok((digest, _))) => (s, digest),
         (Err(e), _) | (_, Err(e)) => return pack_finding(report, e),
     };
-    if sums != manifest.sha256sums(MANIFEST, Sha256::of(&envelope)).into_bytes() {
+    if sums != manifest.sha256sums(MANIFEST, envelope_digest).into_bytes() {
         report.fail_file(Code::Sha256sumsMismatch, SHA256SUMS, format!("{SHA256SUMS} does not match the signed manifest"));
     }
 }
 
 /// One independent reader per hashing thread.
-pub(super) fn workers(pack: &PackReader) -> Result<Vec<PackReader>, PackError> {
+pub(super) fn workers(pack: &PackReader) -> Vec<PackReader> {
     (0..WORKERS).map(|_| pack.reopen()).collect()
 }
 

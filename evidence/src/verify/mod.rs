@@ -127,6 +127,8 @@ fn check_manifest(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report)
         }
     };
     let parsed = Envelope::parse(&bytes).and_then(|env| Ok((env.payload_bytes()?, env)));
+    // A manifest lists every file, so it can be large: keep one copy at a time.
+    drop(bytes);
     let (payload, envelope) = match parsed {
         Ok(pair) => pair,
         Err(e) => {
@@ -192,7 +194,7 @@ fn run_ledger_and_hashing(
     options: &Options,
     report: &mut Report,
 ) -> Result<LedgerFacts, PackError> {
-    let workers = files::workers(pack)?;
+    let workers = files::workers(pack);
     let (ledger, wanted, hashes) = if options.only.is_empty() {
         let wanted = files::all_listed(pack, manifest);
         let (ledger, hashes) = std::thread::scope(|scope| {
@@ -220,13 +222,29 @@ fn check_ledger(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoot, o
         // The listing check has already reported the missing file.
         return state.finish(manifest, report);
     }
-    let scanned = pack.read_lines(LEDGER, crate::record::MAX_LINE_BYTES, |line_no, line, complete| {
-        state.line(line_no, line, complete, report);
-    });
-    if let Err(e) = scanned {
-        pack_finding(report, e);
-    }
-    state.finish(manifest, report)
+    // Signatures are checked on their own thread while this one parses the
+    // ledger; one batch in flight bounds the memory that takes.
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<chain::Pending>>(1);
+        let checker = scope.spawn(move || {
+            let mut found = Report::default();
+            receive.iter().for_each(|batch| chain::check_batch(&batch, &mut found));
+            found.findings
+        });
+        state.signatures.check_on(send);
+        let scanned = pack.read_lines(LEDGER, crate::record::MAX_LINE_BYTES, |line_no, line, complete| {
+            state.line(line_no, line, complete, report);
+        });
+        if let Err(e) = scanned {
+            pack_finding(report, e);
+        }
+        let facts = state.finish(manifest, report);
+        match checker.join() {
+            Ok(findings) => report.findings.extend(findings),
+            Err(_) => report.fail_file(Code::RecordSignatureInvalid, LEDGER, "the signature checks did not complete"),
+        }
+        facts
+    })
 }
 
 /// The streaming pass over the ledger.
@@ -297,8 +315,9 @@ impl<'a> LedgerScan<'a> {
         }
     }
 
-    fn finish(mut self, manifest: &Manifest, report: &mut Report) -> LedgerFacts {
-        self.signatures.flush(report);
+    fn finish(self, manifest: &Manifest, report: &mut Report) -> LedgerFacts {
+        // Dropping the batch after its last flush closes the checker's channel.
+        self.signatures.finish(report);
         self.chain.finish(report);
         let records = self.leaves.len() as u64;
         if records != manifest.ledger.records || self.last_hash != Some(manifest.ledger.head) {
