@@ -38,7 +38,7 @@ fn check_sums(pack: &mut PackReader, manifest: &Manifest, report: &mut Report) {
     }
     let (sums, envelope_digest) = match (pack.read(SHA256SUMS), pack.hash(MANIFEST)) {
         (Ok(s), Ok((digest, _))) => (s, digest),
-        (Err(e), _) | (_, Err(e)) => return pack_finding(report, e),
+        (Err(e), _) | (_, Err(e)) => return pack_finding(report, &e),
     };
     if sums != manifest.sha256sums(MANIFEST, envelope_digest).into_bytes() {
         report.fail_file(Code::Sha256sumsMismatch, SHA256SUMS, format!("{SHA256SUMS} does not match the signed manifest"));
@@ -98,11 +98,10 @@ pub(super) fn compare(manifest: &Manifest, wanted: &[(String, u64)], hashes: &Ha
             continue;
         };
         match result {
-            Ok((digest, size)) if *size != listed.size => report.fail_file(Code::FileSizeMismatch, path, format!("{path} holds {size} bytes, but the manifest sealed {}", listed.size)),
+            Ok((_, size)) if *size != listed.size => report.fail_file(Code::FileSizeMismatch, path, format!("{path} holds {size} bytes, but the manifest sealed {}", listed.size)),
             Ok((digest, _)) if *digest != listed.sha256 => report.fail_file(Code::FileDigestMismatch, path, format!("{path} hashes to {digest}, but the manifest sealed {}", listed.sha256)),
             Ok(_) => {}
-            Err(PackError::Unsafe { code, entry, detail }) => report.fail_file(*code, entry, format!("entry '{entry}' {detail}")),
-            Err(other) => report.fail_file(Code::PackEntryCorrupt, path, other.to_string()),
+            Err(e) => pack_finding(report, e),
         }
     }
 }

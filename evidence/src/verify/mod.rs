@@ -78,7 +78,7 @@ pub fn verify(path: &Path, trust: &TrustRoot, options: &Options) -> Result<Outco
         Ok(pack) => pack,
         Err(e @ (PackError::Io { .. } | PackError::NotZip { .. })) => return Err(e),
         Err(e) => {
-            pack_finding(&mut report, e);
+            pack_finding(&mut report, &e);
             report.skipped.extend(["manifest", "files", "chain", "checkpoint"]);
             return Ok(Outcome::Failed(report, None));
         }
@@ -88,7 +88,7 @@ pub fn verify(path: &Path, trust: &TrustRoot, options: &Options) -> Result<Outco
         return Ok(Outcome::Failed(report, None));
     };
     files::check_listing(&mut pack, &manifest, &mut report);
-    let ledger = run_ledger_and_hashing(&mut pack, &manifest, trust, options, &mut report)?;
+    let ledger = run_ledger_and_hashing(&mut pack, &manifest, trust, options, &mut report);
     check_checkpoint(&mut pack, &manifest, trust, &ledger.leaves, &mut report);
     if manifest.trust_root != trust.digest() {
         report.notes.push(format!(
@@ -105,9 +105,10 @@ pub fn verify(path: &Path, trust: &TrustRoot, options: &Options) -> Result<Outco
     }
 }
 
-pub(crate) fn pack_finding(report: &mut Report, err: PackError) {
+/// Turns a reader error met during verification into a finding.
+pub(crate) fn pack_finding(report: &mut Report, err: &PackError) {
     match err {
-        PackError::Unsafe { code, entry, detail } => report.fail_file(code, &entry, format!("entry '{entry}' {detail}")),
+        PackError::Unsafe { code, entry, detail } => report.fail_file(*code, entry, format!("entry '{entry}' {detail}")),
         other => report.fail(Code::PackEntryCorrupt, other.to_string()),
     }
 }
@@ -122,7 +123,7 @@ fn check_manifest(pack: &mut PackReader, trust: &TrustRoot, report: &mut Report)
     let bytes = match pack.read(MANIFEST) {
         Ok(bytes) => bytes,
         Err(e) => {
-            pack_finding(report, e);
+            pack_finding(report, &e);
             return None;
         }
     };
@@ -193,7 +194,7 @@ fn run_ledger_and_hashing(
     trust: &TrustRoot,
     options: &Options,
     report: &mut Report,
-) -> Result<LedgerFacts, PackError> {
+) -> LedgerFacts {
     let workers = files::workers(pack);
     let (ledger, wanted, hashes) = if options.only.is_empty() {
         let wanted = files::all_listed(pack, manifest);
@@ -213,7 +214,7 @@ fn run_ledger_and_hashing(
     };
     files::compare(manifest, &wanted, &hashes, report);
     check_evidence(manifest, &ledger.evidence, &hashes, pack, report);
-    Ok(ledger)
+    ledger
 }
 
 fn check_ledger(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoot, options: &Options, report: &mut Report) -> LedgerFacts {
@@ -236,7 +237,7 @@ fn check_ledger(pack: &mut PackReader, manifest: &Manifest, trust: &TrustRoot, o
             state.line(line_no, line, complete, report);
         });
         if let Err(e) = scanned {
-            pack_finding(report, e);
+            pack_finding(report, &e);
         }
         let facts = state.finish(manifest, report);
         match checker.join() {
@@ -403,7 +404,7 @@ fn read_checkpoint(pack: &mut PackReader, trust: &TrustRoot, sealed_at: Timestam
         report.fail_file(Code::CheckpointMissing, CHECKPOINT, format!("the pack has no {CHECKPOINT}"));
         return None;
     }
-    let bytes = pack.read(CHECKPOINT).map_err(|e| pack_finding(report, e)).ok()?;
+    let bytes = pack.read(CHECKPOINT).map_err(|e| pack_finding(report, &e)).ok()?;
     let Ok(text) = String::from_utf8(bytes) else {
         report.fail_file(Code::CheckpointMalformed, CHECKPOINT, "the checkpoint is not UTF-8 text");
         return None;
@@ -457,7 +458,7 @@ fn check_proofs(pack: &mut PackReader, checkpoint: &Checkpoint, leaves: &[Hash],
         }
     });
     if let Err(e) = scanned {
-        pack_finding(report, e);
+        pack_finding(report, &e);
         return;
     }
     let missing = proven.iter().filter(|p| !**p).count();
