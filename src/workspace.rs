@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use evidence::keys::SecretKey;
 use evidence::record::ReleaseBinding;
 use evidence::store::ObjectStore;
+use evidence::trust::TrustRoot;
 use evidence::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +94,13 @@ impl Release {
     pub fn key(&self) -> Result<SecretKey> {
         load_secret_key(&self.state.key)
     }
+}
+
+/// Reads and validates a trust root; `what` names the flag or file it came
+/// from in the error when it cannot be read.
+pub fn load_trust(path: &Path, what: &str) -> Result<TrustRoot> {
+    let text = fs::read_to_string(path).with_context(|| format!("{what}: cannot read {}", path.display()))?;
+    Ok(TrustRoot::parse(&text, &path.display().to_string())?)
 }
 
 /// Reads a private key file, asking for its passphrase when it is encrypted.

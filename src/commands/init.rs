@@ -72,8 +72,7 @@ fn ensure_trust(ws: &Workspace, key: &evidence::keys::SecretKey) -> Result<Trust
         workspace::write_atomic(&path, trust::starter("notary", key.public_key(), None).as_bytes())?;
         eprintln!("wrote a starter {} trusting key {}", path.display(), key.id());
     }
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(TrustRoot::parse(&text, &path.display().to_string())?)
+    workspace::load_trust(&path, "the trust root")
 }
 
 /// Loads the notary key, makes sure a trust root exists, and writes the

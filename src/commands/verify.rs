@@ -1,8 +1,7 @@
 //! `conductor verify`: offline verification with a verdict per phase and per check.
 
-use std::fs;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use evidence::manifest::Manifest;
 use evidence::trust::TrustRoot;
 use evidence::verify::{Extension, Options, Outcome, Report, VerifiedPack, check_extends, verify};
@@ -24,8 +23,7 @@ pub fn run(args: VerifyArgs) -> Result<Exit> {
 }
 
 fn check(args: &VerifyArgs) -> Result<Exit> {
-    let text = fs::read_to_string(&args.trust).with_context(|| format!("--trust: cannot read {}", args.trust.display()))?;
-    let trust = TrustRoot::parse(&text, &args.trust.display().to_string())?;
+    let trust = crate::workspace::load_trust(&args.trust, "--trust")?;
     for phase in &args.only {
         evidence::record::validate_phase(phase).map_err(|e| anyhow::anyhow!("--only: {e}"))?;
     }
