@@ -31,6 +31,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Move a torn last record (left by a killed writer) aside so the ledger can continue.
     Repair,
+    /// Show the phases in run order, their gates and the agents that feed them.
+    Plan(PlanArgs),
 }
 
 /// Key algorithms.
@@ -104,6 +106,14 @@ pub struct PackArgs {
     /// Where to write the pack (default: evidence-<version>.zip).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `conductor plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `conductor verify`.

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod git;
 mod passphrase;
+mod phases;
 mod workspace;
 
 use std::process::ExitCode;
@@ -25,6 +26,7 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let args = cli::Cli::parse();
     match commands::run(args) {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -34,3 +36,17 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Lets `conductor log | head` end quietly, as command-line tools do, instead
+/// of failing on a closed pipe: Rust ignores SIGPIPE by default.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called once at start-up before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

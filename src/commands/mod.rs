@@ -6,6 +6,7 @@ mod init;
 mod keygen;
 mod log;
 mod pack;
+mod plan;
 mod repair;
 mod verify;
 
@@ -24,5 +25,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Pack(args) => pack::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Repair => repair::run(),
+        Command::Plan(args) => plan::run(args),
     }
 }

@@ -1,0 +1,190 @@
+//! Agent kinds: the code that turns a real input into release evidence.
+//!
+//! The roster (`agents/roster.toml`) names 60 agents and maps each to a kind;
+//! a kind is an implementation of [`Agent`], one file per kind. A roster agent
+//! whose kind is not implemented, or whose input is not configured, yields an
+//! outcome that says exactly that and never passes.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("junit.xml"), "<testsuite tests=\"1\"/>").unwrap();
+//! let mut settings = toml::Table::new();
+//! settings.insert("path".into(), "junit.xml".into());
+//! let task = agents::AgentTask::new("QE Generalist", "file", "P1", dir.path(), dir.path(), settings);
+//! let outcome = agents::run_task(task).await;
+//! assert_eq!(outcome.verdict, agents::Verdict::Pass);
+//! assert_eq!(outcome.files[0].name, "junit.xml");
+//! # });
+//! ```
+#![forbid(unsafe_code)]
+
+mod command;
+mod file;
+pub mod roster;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use roster::{Roster, RosterAgent, RosterError};
+
+/// How long an agent may run when its settings name no `timeout_seconds`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What one agent is asked to do.
+#[derive(Clone, Debug)]
+pub struct AgentTask {
+    /// The roster name, such as `QE Generalist`.
+    pub agent: String,
+    /// The kind that runs it, such as `file`.
+    pub kind: String,
+    /// The phase it runs for.
+    pub phase: String,
+    /// The repository being released; relative paths in settings start here.
+    pub workdir: PathBuf,
+    /// A folder of the agent's own for files it writes.
+    pub scratch: PathBuf,
+    /// The agent's settings from `[agents."<name>"]` in conductor.toml.
+    pub settings: toml::Table,
+    /// How long it may take.
+    pub timeout: Duration,
+}
+
+impl AgentTask {
+    /// A task with the timeout from `timeout_seconds` in the settings, or the default.
+    pub fn new(agent: &str, kind: &str, phase: &str, workdir: &Path, scratch: &Path, settings: toml::Table) -> Self {
+        let timeout = settings
+            .get("timeout_seconds")
+            .and_then(toml::Value::as_integer)
+            .and_then(|s| u64::try_from(s).ok())
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+        Self {
+            agent: agent.to_owned(),
+            kind: kind.to_owned(),
+            phase: phase.to_owned(),
+            workdir: workdir.to_owned(),
+            scratch: scratch.to_owned(),
+            settings,
+            timeout,
+        }
+    }
+
+    /// A setting as text, or a missing-input outcome naming it.
+    pub fn text_setting(&self, key: &str) -> Result<&str, AgentOutcome> {
+        match self.settings.get(key) {
+            Some(toml::Value::String(text)) if !text.trim().is_empty() => Ok(text),
+            Some(_) => Err(AgentOutcome::missing_input(format!("setting '{key}' of [agents.\"{}\"] must be a non-empty string", self.agent))),
+            None => Err(AgentOutcome::missing_input(format!("no '{key}' is configured; set it under [agents.\"{}\"] in conductor.toml", self.agent))),
+        }
+    }
+
+    /// A path relative to the repository.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        self.workdir.join(path)
+    }
+}
+
+/// How an agent's check came out. Only `Pass` passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The check ran on its input and held.
+    Pass,
+    /// The check ran on its input and did not hold.
+    Fail,
+    /// The check could not run (a crash, a spawn failure, a panic).
+    Error,
+    /// The input the check needs is not configured or not there.
+    MissingInput,
+    /// The roster names a kind that is not implemented.
+    UnknownKind,
+    /// The check did not finish within its timeout.
+    TimedOut,
+}
+
+/// A file an agent produced or ingested; the conductor stores it by digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducedFile {
+    /// The name it is recorded under.
+    pub name: String,
+    /// Where it is now.
+    pub path: PathBuf,
+}
+
+/// What an agent found.
+#[derive(Clone, Debug)]
+pub struct AgentOutcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// A sentence saying why, for people.
+    pub reason: String,
+    /// Structured facts for gate policies.
+    pub facts: Value,
+    /// Evidence files.
+    pub files: Vec<ProducedFile>,
+}
+
+impl AgentOutcome {
+    fn with(verdict: Verdict, reason: impl Into<String>) -> Self {
+        Self { verdict, reason: reason.into(), facts: Value::Null, files: Vec::new() }
+    }
+
+    /// The input is not configured or not there.
+    pub fn missing_input(reason: impl Into<String>) -> Self {
+        Self::with(Verdict::MissingInput, reason)
+    }
+
+    /// The check could not run.
+    pub fn error(reason: impl Into<String>) -> Self {
+        Self::with(Verdict::Error, reason)
+    }
+}
+
+/// One agent kind.
+#[async_trait::async_trait]
+pub trait Agent: Send + Sync {
+    /// The kind's name, as the roster writes it.
+    fn kind(&self) -> &'static str;
+
+    /// Runs the check. Cancellation is by dropping the future: a kind that
+    /// starts processes must make sure they die with it.
+    async fn run(&self, task: &AgentTask) -> AgentOutcome;
+}
+
+/// Every implemented kind.
+pub fn kinds() -> Vec<Box<dyn Agent>> {
+    vec![Box::new(command::CommandAgent), Box::new(file::FileAgent)]
+}
+
+/// The implemented kind called `name`.
+pub fn find_kind(name: &str) -> Option<Box<dyn Agent>> {
+    kinds().into_iter().find(|k| k.kind() == name)
+}
+
+/// Runs a task to an outcome, whatever happens: an unknown kind, a timeout
+/// and a panic each become an outcome that says so.
+pub async fn run_task(task: AgentTask) -> AgentOutcome {
+    let Some(agent) = find_kind(&task.kind) else {
+        return AgentOutcome::with(Verdict::UnknownKind, format!("agent kind '{}' of {} is not implemented yet, so its evidence cannot be produced", task.kind, task.agent));
+    };
+    let timeout = task.timeout;
+    let name = task.agent.clone();
+    let handle = tokio::spawn(async move { tokio::time::timeout(timeout, agent.run(&task)).await });
+    match handle.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => AgentOutcome::with(Verdict::TimedOut, format!("{name} did not finish within {} s and was stopped", timeout.as_secs())),
+        Err(e) if e.is_panic() => AgentOutcome::error(format!("{name} crashed: {}", panic_text(e.into_panic()))),
+        Err(_) => AgentOutcome::error(format!("{name} was cancelled")),
+    }
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
