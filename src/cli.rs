@@ -33,6 +33,19 @@ pub enum Command {
     Repair,
     /// Show the phases in run order, their gates and the agents that feed them.
     Plan(PlanArgs),
+    /// Run phases: agents do their checks, gates decide, everything is recorded.
+    Run(RunArgs),
+    /// The latest decision of every gate, with its reasons.
+    Status(StatusArgs),
+    /// Check, without running agents, that a phase could run: configuration,
+    /// inputs, policies and their tests, keys, agent kinds.
+    Validate(ValidateArgs),
+    /// Work with the gate policies (built-in and the repository's `policies/`).
+    Policy {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
 }
 
 /// Key algorithms.
@@ -106,6 +119,47 @@ pub struct PackArgs {
     /// Where to write the pack (default: evidence-<version>.zip).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `conductor policy` actions.
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// Run every `test_*` rule of every `*_test.rego`.
+    Test,
+}
+
+/// `conductor run`: which phases.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["phase", "all", "through"]))]
+pub struct RunArgs {
+    /// Run one phase.
+    #[arg(long)]
+    pub phase: Option<String>,
+    /// Run every phase in order.
+    #[arg(long)]
+    pub all: bool,
+    /// Run every phase up to and including this one.
+    #[arg(long)]
+    pub through: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The phase to check (default: every phase).
+    #[arg(long)]
+    pub phase: Option<String>,
 }
 
 /// `conductor plan`.

@@ -3,11 +3,17 @@
 //! exit code: 0 success, 1 a check or verification failed, 2 bad usage or
 //! unusable input, 3 promotion rolled back.
 
+mod builtin;
+mod bus;
 mod cli;
 mod commands;
+mod config;
+mod gates;
 mod git;
+mod history;
 mod passphrase;
 mod phases;
+mod run;
 mod workspace;
 
 use std::process::ExitCode;

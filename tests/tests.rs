@@ -6,4 +6,5 @@ mod fixture;
 mod golden;
 mod ledger;
 mod pack_reader;
+mod run;
 mod tamper;

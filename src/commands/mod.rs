@@ -7,7 +7,11 @@ mod keygen;
 mod log;
 mod pack;
 mod plan;
+mod policy;
 mod repair;
+mod run;
+mod status;
+mod validate;
 mod verify;
 
 use anyhow::Result;
@@ -26,5 +30,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Verify(args) => verify::run(args),
         Command::Repair => repair::run(),
         Command::Plan(args) => plan::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Policy { action } => policy::run(action),
     }
 }

@@ -1,0 +1,19 @@
+# P6 all_required_gates: decides whether the release train may depart: every earlier required
+# gate passed on this release, the ledger is intact, risks are registered and the CAB quorum is met.
+package conductor.gates.all_required_gates
+
+import rego.v1
+
+import data.conductor.lib.evidence
+
+deny contains msg if {
+	some msg in evidence.standard_denials
+}
+
+# The train waits for every earlier required gate: each decision in input.prior_gates must have
+# passed, and finding no decisions at all is itself a denial.
+deny contains msg if {
+	some msg in evidence.prior_gate_denials
+}
+
+# Further gate-specific checks arrive with the specialised agent kinds.

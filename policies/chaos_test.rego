@@ -1,0 +1,98 @@
+package conductor.gates.chaos_test
+
+import rego.v1
+
+# The chaos gate (P5) as phases/P5.toml names it, with each agent's record type
+# from agents/roster.toml.
+agents := [
+	"Chaos Captain",
+	"Resilience Wrangler",
+]
+
+needs := [
+	"chaos-experiment",
+	"resilience-drill",
+]
+
+record_type := {
+	"Chaos Captain": "chaos-experiment",
+	"Resilience Wrangler": "resilience-drill",
+}
+
+kind := {
+	"Chaos Captain": "drill",
+	"Resilience Wrangler": "drill",
+}
+
+release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
+
+evidence_for(agent, verdict, reason, seq) := {
+	"agent": agent,
+	"kind": kind[agent],
+	"recordType": record_type[agent],
+	"verdict": verdict,
+	"reason": reason,
+	"facts": {},
+	"sequence": seq,
+}
+
+passing_evidence := [e |
+	some i, agent in agents
+	e := evidence_for(agent, "pass", "ok", i + 1)
+]
+
+passing_prior := []
+
+gate_input(evidence, prior) := {
+	"release": release,
+	"phase": "P5",
+	"gate": {"id": "chaos", "agents": agents, "needs": needs},
+	"evidence": evidence,
+	"prior_gates": prior,
+}
+
+# Every agent present with a passing verdict and every need covered: nothing to deny.
+test_all_pass_allows if {
+	count(data.conductor.gates.chaos.deny) == 0 with input as gate_input(passing_evidence, passing_prior)
+}
+
+# One agent filed nothing: its absence and the uncovered need are both reported, and only those.
+test_missing_agent_denies if {
+	evidence := [e | some e in passing_evidence; e.agent != "Chaos Captain"]
+	denials := data.conductor.gates.chaos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Chaos Captain: no evidence recorded",
+		"no passing chaos-experiment evidence",
+	}
+}
+
+# One agent failed: the message carries agent, verdict and reason exactly.
+test_failed_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Chaos Captain"]
+	evidence := array.concat(others, [evidence_for("Chaos Captain", "fail", "threshold exceeded: 3 findings", 100)])
+	denials := data.conductor.gates.chaos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Chaos Captain: fail: threshold exceeded: 3 findings",
+		"no passing chaos-experiment evidence",
+	}
+}
+
+# Verdicts other than fail (here timed-out) deny in the same shape.
+test_timed_out_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Resilience Wrangler"]
+	evidence := array.concat(others, [evidence_for("Resilience Wrangler", "timed-out", "no result within 300s", 100)])
+	denials := data.conductor.gates.chaos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Resilience Wrangler: timed-out: no result within 300s",
+		"no passing resilience-drill evidence",
+	}
+}
+
+# No evidence at all: every agent and every need is reported.
+test_no_evidence_denies_everything if {
+	denials := data.conductor.gates.chaos.deny with input as gate_input([], passing_prior)
+	count(denials) == count(agents) + count(needs)
+	every agent in agents {
+		sprintf("%s: no evidence recorded", [agent]) in denials
+	}
+}

@@ -1,0 +1,152 @@
+package conductor.gates.ga_flip_test
+
+import rego.v1
+
+# The ga_flip gate (P8) as phases/P8.toml names it, with each agent's record type
+# from agents/roster.toml.
+agents := [
+	"Release Conductor",
+	"Evidence QA",
+	"SLO Economist",
+	"Feature Flag Butler",
+	"FinReporter",
+]
+
+needs := [
+	"release-readiness",
+	"pack-verification",
+	"error-budget",
+	"flag-state",
+	"kpi-report",
+]
+
+record_type := {
+	"Release Conductor": "release-readiness",
+	"Evidence QA": "pack-verification",
+	"SLO Economist": "error-budget",
+	"Feature Flag Butler": "flag-state",
+	"FinReporter": "kpi-report",
+}
+
+kind := {
+	"Release Conductor": "readiness",
+	"Evidence QA": "command",
+	"SLO Economist": "slo",
+	"Feature Flag Butler": "flags",
+	"FinReporter": "file",
+}
+
+release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
+
+evidence_for(agent, verdict, reason, seq) := {
+	"agent": agent,
+	"kind": kind[agent],
+	"recordType": record_type[agent],
+	"verdict": verdict,
+	"reason": reason,
+	"facts": {},
+	"sequence": seq,
+}
+
+passing_evidence := [e |
+	some i, agent in agents
+	e := evidence_for(agent, "pass", "ok", i + 1)
+]
+
+passing_prior := [
+	{"phase": "P0", "gate": "supply_chain", "passed": true, "reasons": []},
+	{"phase": "P0", "gate": "policy_ci", "passed": true, "reasons": []},
+	{"phase": "P0", "gate": "hardening", "passed": true, "reasons": []},
+	{"phase": "P1", "gate": "slo", "passed": true, "reasons": []},
+	{"phase": "P1", "gate": "perf", "passed": true, "reasons": []},
+	{"phase": "P1", "gate": "preview_budget", "passed": true, "reasons": []},
+	{"phase": "P2", "gate": "migrations", "passed": true, "reasons": []},
+	{"phase": "P2", "gate": "tenant_isolation", "passed": true, "reasons": []},
+	{"phase": "P3", "gate": "identity", "passed": true, "reasons": []},
+	{"phase": "P3", "gate": "authz", "passed": true, "reasons": []},
+	{"phase": "P3", "gate": "audit", "passed": true, "reasons": []},
+	{"phase": "P4", "gate": "product_slos", "passed": true, "reasons": []},
+	{"phase": "P4", "gate": "reindex_parity", "passed": true, "reasons": []},
+	{"phase": "P5", "gate": "dr", "passed": true, "reasons": []},
+	{"phase": "P5", "gate": "chaos", "passed": true, "reasons": []},
+	{"phase": "P6", "gate": "all_required_gates", "passed": true, "reasons": []},
+	{"phase": "P7", "gate": "alert_hygiene", "passed": true, "reasons": []},
+	{"phase": "P7", "gate": "doc_lint", "passed": true, "reasons": []},
+]
+
+gate_input(evidence, prior) := {
+	"release": release,
+	"phase": "P8",
+	"gate": {"id": "ga_flip", "agents": agents, "needs": needs},
+	"evidence": evidence,
+	"prior_gates": prior,
+}
+
+# Every agent present with a passing verdict and every need covered: nothing to deny.
+test_all_pass_allows if {
+	count(data.conductor.gates.ga_flip.deny) == 0 with input as gate_input(passing_evidence, passing_prior)
+}
+
+# One agent filed nothing: its absence and the uncovered need are both reported, and only those.
+test_missing_agent_denies if {
+	evidence := [e | some e in passing_evidence; e.agent != "Release Conductor"]
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Release Conductor: no evidence recorded",
+		"no passing release-readiness evidence",
+	}
+}
+
+# One agent failed: the message carries agent, verdict and reason exactly.
+test_failed_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Release Conductor"]
+	evidence := array.concat(others, [evidence_for("Release Conductor", "fail", "threshold exceeded: 3 findings", 100)])
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Release Conductor: fail: threshold exceeded: 3 findings",
+		"no passing release-readiness evidence",
+	}
+}
+
+# Verdicts other than fail (here timed-out) deny in the same shape.
+test_timed_out_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Evidence QA"]
+	evidence := array.concat(others, [evidence_for("Evidence QA", "timed-out", "no result within 300s", 100)])
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Evidence QA: timed-out: no result within 300s",
+		"no passing pack-verification evidence",
+	}
+}
+
+# No evidence at all: every agent and every need is reported.
+test_no_evidence_denies_everything if {
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input([], passing_prior)
+	count(denials) == count(agents) + count(needs)
+	every agent in agents {
+		sprintf("%s: no evidence recorded", [agent]) in denials
+	}
+}
+
+# An earlier gate failed: its first reason is quoted.
+test_failed_prior_gate_denies if {
+	others := [g | some g in passing_prior; g.gate != "supply_chain"]
+	failed := {"phase": "P0", "gate": "supply_chain", "passed": false, "reasons": ["no passing sbom evidence", "Vendor Sentinel: fail: 2 critical"]}
+	prior := array.concat(others, [failed])
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(passing_evidence, prior)
+	denials == {"P0/supply_chain has not passed: no passing sbom evidence"}
+}
+
+# An earlier gate with no recorded reasons falls back to 'no decision recorded'.
+test_failed_prior_gate_without_reasons_denies if {
+	others := [g | some g in passing_prior; g.gate != "doc_lint"]
+	prior := array.concat(others, [{"phase": "P7", "gate": "doc_lint", "passed": false, "reasons": []}])
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(passing_evidence, prior)
+	denials == {"P7/doc_lint has not passed: no decision recorded"}
+}
+
+# No earlier decisions at all is a denial, not a pass.
+test_no_prior_gates_denies if {
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(passing_evidence, [])
+	denials == {"no earlier gate decisions were found"}
+}

@@ -1,0 +1,102 @@
+package conductor.gates.hardening_test
+
+import rego.v1
+
+# The hardening gate (P0) as phases/P0.toml names it, with each agent's record type
+# from agents/roster.toml.
+agents := [
+	"InfraSec",
+	"AppSec",
+	"Secrets Escrow",
+]
+
+needs := [
+	"iac-scan",
+	"sast",
+	"secrets-scan",
+]
+
+record_type := {
+	"InfraSec": "iac-scan",
+	"AppSec": "sast",
+	"Secrets Escrow": "secrets-scan",
+}
+
+kind := {
+	"InfraSec": "sarif",
+	"AppSec": "sarif",
+	"Secrets Escrow": "secrets",
+}
+
+release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
+
+evidence_for(agent, verdict, reason, seq) := {
+	"agent": agent,
+	"kind": kind[agent],
+	"recordType": record_type[agent],
+	"verdict": verdict,
+	"reason": reason,
+	"facts": {},
+	"sequence": seq,
+}
+
+passing_evidence := [e |
+	some i, agent in agents
+	e := evidence_for(agent, "pass", "ok", i + 1)
+]
+
+passing_prior := []
+
+gate_input(evidence, prior) := {
+	"release": release,
+	"phase": "P0",
+	"gate": {"id": "hardening", "agents": agents, "needs": needs},
+	"evidence": evidence,
+	"prior_gates": prior,
+}
+
+# Every agent present with a passing verdict and every need covered: nothing to deny.
+test_all_pass_allows if {
+	count(data.conductor.gates.hardening.deny) == 0 with input as gate_input(passing_evidence, passing_prior)
+}
+
+# One agent filed nothing: its absence and the uncovered need are both reported, and only those.
+test_missing_agent_denies if {
+	evidence := [e | some e in passing_evidence; e.agent != "InfraSec"]
+	denials := data.conductor.gates.hardening.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"InfraSec: no evidence recorded",
+		"no passing iac-scan evidence",
+	}
+}
+
+# One agent failed: the message carries agent, verdict and reason exactly.
+test_failed_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "InfraSec"]
+	evidence := array.concat(others, [evidence_for("InfraSec", "fail", "threshold exceeded: 3 findings", 100)])
+	denials := data.conductor.gates.hardening.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"InfraSec: fail: threshold exceeded: 3 findings",
+		"no passing iac-scan evidence",
+	}
+}
+
+# Verdicts other than fail (here timed-out) deny in the same shape.
+test_timed_out_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "AppSec"]
+	evidence := array.concat(others, [evidence_for("AppSec", "timed-out", "no result within 300s", 100)])
+	denials := data.conductor.gates.hardening.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"AppSec: timed-out: no result within 300s",
+		"no passing sast evidence",
+	}
+}
+
+# No evidence at all: every agent and every need is reported.
+test_no_evidence_denies_everything if {
+	denials := data.conductor.gates.hardening.deny with input as gate_input([], passing_prior)
+	count(denials) == count(agents) + count(needs)
+	every agent in agents {
+		sprintf("%s: no evidence recorded", [agent]) in denials
+	}
+}

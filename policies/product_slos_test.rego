@@ -1,0 +1,106 @@
+package conductor.gates.product_slos_test
+
+import rego.v1
+
+# The product_slos gate (P4) as phases/P4.toml names it, with each agent's record type
+# from agents/roster.toml.
+agents := [
+	"Realtime Maestro",
+	"Reporting Smith",
+	"Ingest Quartermaster",
+	"API Contract Custodian",
+]
+
+needs := [
+	"realtime-slo",
+	"reporting-slo",
+	"ingest-slo",
+	"api-contract",
+]
+
+record_type := {
+	"Realtime Maestro": "realtime-slo",
+	"Reporting Smith": "reporting-slo",
+	"Ingest Quartermaster": "ingest-slo",
+	"API Contract Custodian": "api-contract",
+}
+
+kind := {
+	"Realtime Maestro": "slo",
+	"Reporting Smith": "slo",
+	"Ingest Quartermaster": "slo",
+	"API Contract Custodian": "command",
+}
+
+release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
+
+evidence_for(agent, verdict, reason, seq) := {
+	"agent": agent,
+	"kind": kind[agent],
+	"recordType": record_type[agent],
+	"verdict": verdict,
+	"reason": reason,
+	"facts": {},
+	"sequence": seq,
+}
+
+passing_evidence := [e |
+	some i, agent in agents
+	e := evidence_for(agent, "pass", "ok", i + 1)
+]
+
+passing_prior := []
+
+gate_input(evidence, prior) := {
+	"release": release,
+	"phase": "P4",
+	"gate": {"id": "product_slos", "agents": agents, "needs": needs},
+	"evidence": evidence,
+	"prior_gates": prior,
+}
+
+# Every agent present with a passing verdict and every need covered: nothing to deny.
+test_all_pass_allows if {
+	count(data.conductor.gates.product_slos.deny) == 0 with input as gate_input(passing_evidence, passing_prior)
+}
+
+# One agent filed nothing: its absence and the uncovered need are both reported, and only those.
+test_missing_agent_denies if {
+	evidence := [e | some e in passing_evidence; e.agent != "Realtime Maestro"]
+	denials := data.conductor.gates.product_slos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Realtime Maestro: no evidence recorded",
+		"no passing realtime-slo evidence",
+	}
+}
+
+# One agent failed: the message carries agent, verdict and reason exactly.
+test_failed_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Realtime Maestro"]
+	evidence := array.concat(others, [evidence_for("Realtime Maestro", "fail", "threshold exceeded: 3 findings", 100)])
+	denials := data.conductor.gates.product_slos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Realtime Maestro: fail: threshold exceeded: 3 findings",
+		"no passing realtime-slo evidence",
+	}
+}
+
+# Verdicts other than fail (here timed-out) deny in the same shape.
+test_timed_out_verdict_denies if {
+	others := [e | some e in passing_evidence; e.agent != "Reporting Smith"]
+	evidence := array.concat(others, [evidence_for("Reporting Smith", "timed-out", "no result within 300s", 100)])
+	denials := data.conductor.gates.product_slos.deny with input as gate_input(evidence, passing_prior)
+	denials == {
+		"Reporting Smith: timed-out: no result within 300s",
+		"no passing reporting-slo evidence",
+	}
+}
+
+# No evidence at all: every agent and every need is reported.
+test_no_evidence_denies_everything if {
+	denials := data.conductor.gates.product_slos.deny with input as gate_input([], passing_prior)
+	count(denials) == count(agents) + count(needs)
+	every agent in agents {
+		sprintf("%s: no evidence recorded", [agent]) in denials
+	}
+}

@@ -1,0 +1,82 @@
+//! `conductor run`: phases through agents and gates, in plan order.
+
+use agents::Roster;
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+use crate::Exit;
+use crate::cli::RunArgs;
+use crate::config::Config;
+use crate::gates::PolicySet;
+use crate::phases::{Phase, PhasePlan};
+use crate::run::{PhaseReport, RunContext, run_phases};
+use crate::workspace::Workspace;
+
+pub fn run(args: RunArgs) -> Result<Exit> {
+    let ws = Workspace::discover()?;
+    let release = ws.current()?;
+    let roster = Roster::builtin()?;
+    let plan = PhasePlan::load(&ws.repo, &roster)?;
+    let config = Config::load(&ws.repo, &roster)?;
+    let policies = PolicySet::load(&ws.repo)?;
+    let key = release.key()?;
+    let selected = select(&plan, &args)?;
+    let ctx = RunContext { release, plan: plan.clone(), roster, config, policies, key, repo: ws.repo.clone() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let json = args.json;
+    let reports = runtime.block_on(run_phases(&ctx, &selected, |report| {
+        if !json {
+            print_phase(&plan, report);
+        }
+    }))?;
+    if json {
+        let out: Vec<Value> = reports.iter().map(report_json).collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(if reports.iter().all(PhaseReport::passed) { Exit::Success } else { Exit::Failed })
+}
+
+fn select<'a>(plan: &'a PhasePlan, args: &RunArgs) -> Result<Vec<&'a Phase>> {
+    let position = |id: &str| plan.phases().iter().position(|p| p.id == id);
+    let phases = plan.phases();
+    Ok(match (&args.phase, &args.through) {
+        (Some(id), _) => match position(id) {
+            Some(i) => vec![&phases[i]],
+            None => bail!("--phase {id}: no such phase; `conductor plan` lists them"),
+        },
+        (None, Some(id)) => match position(id) {
+            Some(i) => phases[..=i].iter().collect(),
+            None => bail!("--through {id}: no such phase; `conductor plan` lists them"),
+        },
+        (None, None) => phases.iter().collect(),
+    })
+}
+
+fn print_phase(plan: &PhasePlan, report: &PhaseReport) {
+    let name = plan.phases().iter().find(|p| p.id == report.phase).map_or("", |p| p.name.as_str());
+    println!("{} {name}", report.phase);
+    if let Some(reason) = &report.refused {
+        println!("  refused: {reason}");
+        return;
+    }
+    for (agent, verdict, reason) in &report.agents {
+        println!("  {agent:<26} {:<14} {reason}", serde_json::to_value(verdict).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+    }
+    for (gate, decision) in &report.gates {
+        let verdict = if decision.passed { "PASS" } else { "FAIL" };
+        println!("  gate {gate:<21} {verdict}");
+        for reason in &decision.reasons {
+            println!("    - {reason}");
+        }
+    }
+}
+
+fn report_json(report: &PhaseReport) -> Value {
+    json!({
+        "phase": report.phase,
+        "passed": report.passed(),
+        "refused": report.refused,
+        "agents": report.agents.iter().map(|(a, v, r)| json!({ "agent": a, "verdict": v, "reason": r })).collect::<Vec<_>>(),
+        "gates": report.gates.iter().map(|(g, d)| json!({ "gate": g, "passed": d.passed, "reasons": d.reasons, "policySha256": d.policy_sha256, "inputSha256": d.input_sha256 })).collect::<Vec<_>>(),
+    })
+}
