@@ -58,6 +58,17 @@ impl Roster {
         Self::parse(BUILTIN, "agents/roster.toml (built in)")
     }
 
+    /// The repository's own `agents/roster.toml` when it has one, which
+    /// replaces the built-in roster whole; otherwise the built-in one.
+    pub fn load(repo: &std::path::Path) -> Result<Self, RosterError> {
+        let path = repo.join("agents").join("roster.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::builtin(),
+            Err(e) => Err(RosterError { source_name: path.display().to_string(), field: "file".into(), problem: e.to_string() }),
+        }
+    }
+
     /// Parses and validates roster text.
     pub fn parse(text: &str, source_name: &str) -> Result<Self, RosterError> {
         let err = |field: String, problem: String| RosterError { source_name: source_name.to_owned(), field, problem };

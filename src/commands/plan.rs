@@ -12,7 +12,7 @@ use crate::workspace::Workspace;
 
 pub fn run(args: PlanArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
-    let roster = Roster::builtin()?;
+    let roster = Roster::load(&ws.repo)?;
     let plan = PhasePlan::load(&ws.repo, &roster)?;
     if args.json {
         let phases: Vec<Value> = plan.phases().iter().map(|p| phase_json(p, &roster)).collect();

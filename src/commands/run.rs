@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 pub fn run(args: RunArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
     let release = ws.current()?;
-    let roster = Roster::builtin()?;
+    let roster = Roster::load(&ws.repo)?;
     let plan = PhasePlan::load(&ws.repo, &roster)?;
     let config = Config::load(&ws.repo, &roster)?;
     let policies = PolicySet::load(&ws.repo)?;

@@ -14,7 +14,7 @@ use crate::workspace::Workspace;
 pub fn run(args: StatusArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
     let release = ws.current()?;
-    let plan = PhasePlan::load(&ws.repo, &Roster::builtin()?)?;
+    let plan = PhasePlan::load(&ws.repo, &Roster::load(&ws.repo)?)?;
     let records = read_records(&release.ledger_path())?;
     let mut rows = Vec::new();
     for phase in plan.phases() {

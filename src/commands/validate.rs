@@ -13,7 +13,7 @@ use crate::workspace::Workspace;
 
 pub fn run(args: ValidateArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
-    let roster = Roster::builtin()?;
+    let roster = Roster::load(&ws.repo)?;
     let plan = PhasePlan::load(&ws.repo, &roster)?;
     let config = Config::load(&ws.repo, &roster)?;
     let phases: Vec<&Phase> = match &args.phase {
