@@ -89,17 +89,22 @@ impl PolicySet {
         Ok(Self { sources })
     }
 
-    /// SHA-256 over every source in path order (`path NUL text NUL` each), so a
-    /// decision names exactly the policies it was made with.
+    /// The policy bundle: every source as a JSON object of path to text, keys
+    /// sorted. It is stored as evidence with each gate decision, so a pack
+    /// carries exactly the policies its decisions were made with.
+    pub fn bundle(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.sources).unwrap_or_default()
+    }
+
+    /// A policy set read back from a bundle.
+    pub fn from_bundle(bytes: &[u8]) -> Result<Self, PolicyError> {
+        let sources = serde_json::from_slice(bytes).map_err(|e| PolicyError::Read { path: "policy bundle".into(), detail: e.to_string() })?;
+        Ok(Self { sources })
+    }
+
+    /// SHA-256 of the bundle, which names exactly the policies a decision was made with.
     pub fn digest(&self) -> Sha256 {
-        let mut bytes = Vec::new();
-        for (path, text) in &self.sources {
-            bytes.extend_from_slice(path.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(text.as_bytes());
-            bytes.push(0);
-        }
-        Sha256::of(&bytes)
+        Sha256::of(&self.bundle())
     }
 
     /// A regorus engine with every policy compiled in.
@@ -188,6 +193,10 @@ fn rego_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+mod recheck;
+
+pub use recheck::{Recheck, recheck_pack};
 
 #[cfg(test)]
 mod tests;

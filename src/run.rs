@@ -254,8 +254,11 @@ impl Notary<'_> {
     }
 
     fn gate_decided(&mut self, phase: &Phase, gate: &crate::phases::Gate, run: &str, decision: &Decision, input: &Value) -> Result<()> {
-        let bytes = serde_json::to_vec(input)?;
-        let (sha256, size) = self.ctx.release.store().put(bytes.as_slice()).context("cannot store the gate input")?;
+        let store = self.ctx.release.store();
+        let input_bytes = serde_json::to_vec(input)?;
+        let (sha256, size) = store.put(input_bytes.as_slice()).context("cannot store the gate input")?;
+        let bundle = self.ctx.policies.bundle();
+        let (bundle_sha256, bundle_size) = store.put(bundle.as_slice()).context("cannot store the policy bundle")?;
         self.append(RecordDraft {
             phase: phase.id.clone(),
             record_type: "gate-decision".into(),
@@ -265,7 +268,10 @@ impl Notary<'_> {
                 "policySha256": decision.policy_sha256, "inputSha256": decision.input_sha256, "runId": run,
             }),
             subjects: vec![],
-            evidence: vec![EvidenceRef { name: format!("{}-input.json", gate.id), sha256, size }],
+            evidence: vec![
+                EvidenceRef { name: format!("{}-input.json", gate.id), sha256, size },
+                EvidenceRef { name: "policies.json".into(), sha256: bundle_sha256, size: bundle_size },
+            ],
         })
     }
 }

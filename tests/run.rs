@@ -130,3 +130,36 @@ fn decoded(line: &str) -> String {
     let bytes = base64::engine::general_purpose::STANDARD.decode(env["payload"].as_str().unwrap()).unwrap();
     String::from_utf8(bytes).unwrap()
 }
+
+#[test]
+fn verify_re_decides_every_gate_and_catches_a_forged_decision() {
+    let release = Release::new();
+    command_phase(release.path(), "exit 1", "true");
+    let (code, _) = run_json(release.path(), &["--phase", "P3"]);
+    assert_eq!(code, 1);
+    let (code, report) = release.verify(&release.pack(), &release.trust());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["gates"]["verdict"], "pass");
+    assert_eq!(report["gates"]["decisions"], 1);
+    // A notary that records a pass the policy does not give: every signature
+    // is valid, but re-deciding the gate from the packed input disagrees.
+    let path = release.path().join(".conductor/releases/v1.0.0/ledger.intoto.jsonl");
+    let mut ledger = evidence::ledger::Ledger::open(&path).unwrap();
+    let real = ledger.records().iter().rev().find(|r| r.link.record_type == "gate-decision").unwrap().clone();
+    let mut predicate = real.statement.predicate.clone();
+    predicate["passed"] = true.into();
+    predicate["reasons"] = serde_json::json!([]);
+    let draft = evidence::record::RecordDraft {
+        phase: real.link.phase.clone(),
+        record_type: real.link.record_type.clone(),
+        predicate_type: real.statement.predicate_type.clone(),
+        predicate,
+        subjects: vec![],
+        evidence: real.link.evidence.clone(),
+    };
+    ledger.append(draft, &real.link.release, real.link.recorded_at, &release.key()).unwrap();
+    drop(ledger);
+    let (code, report) = release.verify(&release.pack(), &release.trust());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["gates"]["findings"][0]["code"], "gate-decision-mismatch");
+}

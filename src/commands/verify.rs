@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::Exit;
 use crate::cli::VerifyArgs;
+use crate::gates::{Recheck, recheck_pack};
 
 pub fn run(args: VerifyArgs) -> Result<Exit> {
     match check(&args) {
@@ -33,15 +34,24 @@ fn check(args: &VerifyArgs) -> Result<Exit> {
         (Some(earlier), Outcome::Verified(pack)) => Some(extension(earlier, &trust, pack)?),
         _ => None,
     };
+    // Gates are re-decided only from a pack whose evidence verified.
+    let gates = match &outcome {
+        Outcome::Verified(_) => Some(recheck_pack(&args.pack)?),
+        Outcome::Failed(..) => None,
+    };
     let (report, manifest, mut exit) = match &outcome {
         Outcome::Verified(pack) => (pack.report(), Some(pack.manifest()), Exit::Success),
         Outcome::Failed(report, manifest) => (report, manifest.as_ref(), Exit::Failed),
     };
-    if extension.as_ref().is_some_and(|e| e.is_err()) {
+    if extension.as_ref().is_some_and(|e| e.is_err()) || gates.as_ref().is_some_and(|g| !g.mismatches.is_empty()) {
         exit = Exit::Failed;
     }
     if args.json {
         let mut out = to_json(args, report, manifest);
+        out["gates"] = gates_json(gates.as_ref());
+        if gates.as_ref().is_some_and(|g| !g.mismatches.is_empty()) {
+            out["verdict"] = "failed".into();
+        }
         if let Some(earlier) = &args.extends {
             out["extends"] = extension_json(earlier, extension.as_ref());
             if exit == Exit::Failed {
@@ -50,7 +60,7 @@ fn check(args: &VerifyArgs) -> Result<Exit> {
         }
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print_human(args, report, manifest, extension.as_ref());
+        print_human(args, report, manifest, extension.as_ref(), gates.as_ref());
     }
     Ok(exit)
 }
@@ -94,7 +104,24 @@ fn to_json(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>) -> s
     })
 }
 
-fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>, extension: Option<&Result<Extension, String>>) {
+fn gates_json(gates: Option<&Recheck>) -> serde_json::Value {
+    match gates {
+        None => json!({ "verdict": "skipped" }),
+        Some(g) => json!({ "verdict": if g.mismatches.is_empty() { "pass" } else { "fail" }, "decisions": g.decisions, "findings": g.mismatches }),
+    }
+}
+
+fn print_gates(gates: Option<&Recheck>) {
+    let Some(g) = gates else { return };
+    if g.mismatches.is_empty() {
+        println!("  {:<16} pass — {} gate decisions re-decided from the packed inputs and policies", "gates", g.decisions);
+    }
+    for m in &g.mismatches {
+        println!("error[{}] record {} ({} gate {}): {}", m.code, m.sequence, m.phase, m.gate, m.message);
+    }
+}
+
+fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>, extension: Option<&Result<Extension, String>>, gates: Option<&Recheck>) {
     match manifest {
         Some(m) => println!(
             "pack {}: release {} ({}) commit {}, {} records",
@@ -119,10 +146,11 @@ fn print_human(args: &VerifyArgs, report: &Report, manifest: Option<&Manifest>, 
         println!("error[{}] {place}: {}", f.code.as_str(), f.message);
     }
     print_extension(args, extension);
+    print_gates(gates);
     for note in &report.notes {
         println!("note: {note}");
     }
-    let problems = report.findings.len() + usize::from(extension.is_some_and(|e| e.is_err()));
+    let problems = report.findings.len() + usize::from(extension.is_some_and(|e| e.is_err())) + gates.map_or(0, |g| g.mismatches.len());
     if problems == 0 {
         println!("verified");
     } else {
