@@ -43,10 +43,10 @@ pub fn recheck_pack(path: &Path) -> anyhow::Result<Recheck> {
     let mut pack = PackReader::open(path, Limits::default())?;
     let mut decisions = Vec::new();
     pack.read_lines(LEDGER, evidence::record::MAX_LINE_BYTES, |_, line, _| {
-        if let Ok(record) = Record::parse_line(line) {
-            if record.statement.predicate_type == GATE_DECISION {
-                decisions.push(record);
-            }
+        if let Ok(record) = Record::parse_line(line)
+            && record.statement.predicate_type == GATE_DECISION
+        {
+            decisions.push(record);
         }
     })?;
     let mut engines: BTreeMap<Sha256, (PolicySet, regorus::Engine)> = BTreeMap::new();
@@ -72,12 +72,14 @@ fn recheck(pack: &mut PackReader, engines: &mut BTreeMap<Sha256, (PolicySet, reg
     if Sha256::of(&input_bytes).to_hex() != field("inputSha256") {
         return Err("the stored input is not the one the decision names".into());
     }
-    if !engines.contains_key(&bundle_ref.sha256) {
-        let set = PolicySet::from_bundle(&read(pack, &bundle_ref)?).map_err(|e| e.to_string())?;
-        let engine = set.engine().map_err(|e| e.to_string())?;
-        engines.insert(bundle_ref.sha256, (set, engine));
-    }
-    let Some((set, engine)) = engines.get_mut(&bundle_ref.sha256) else { return Err("the policy bundle could not be loaded".into()) };
+    let (set, engine) = match engines.entry(bundle_ref.sha256) {
+        std::collections::btree_map::Entry::Occupied(loaded) => loaded.into_mut(),
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            let set = PolicySet::from_bundle(&read(pack, &bundle_ref)?).map_err(|e| e.to_string())?;
+            let engine = set.engine().map_err(|e| e.to_string())?;
+            slot.insert((set, engine))
+        }
+    };
     if set.digest().to_hex() != field("policySha256") {
         return Err("the packed policies are not those the decision names".into());
     }
