@@ -62,8 +62,18 @@ impl PhaseReport {
     }
 }
 
+/// Hears about a run as it goes, for progress displays.
+pub trait RunObserver {
+    /// A phase's agents were handed out; `agents` of them will report.
+    fn phase_started(&mut self, phase: &Phase, agents: usize);
+    /// An agent's outcome was recorded.
+    fn agent_done(&mut self, agent: &str, verdict: Verdict);
+    /// The phase was refused or its gates decided.
+    fn phase_done(&mut self, report: &PhaseReport);
+}
+
 /// Runs `phases` in order, refusing any whose prerequisites have not passed.
-pub async fn run_phases(ctx: &RunContext, phases: &[&Phase], mut on_phase: impl FnMut(&PhaseReport)) -> Result<Vec<PhaseReport>> {
+pub async fn run_phases(ctx: &RunContext, phases: &[&Phase], observer: &mut dyn RunObserver) -> Result<Vec<PhaseReport>> {
     let bus: Arc<dyn Bus> = Arc::new(crate::bus::LocalBus::default());
     let mut notary = Notary { ledger: Ledger::open(&ctx.release.ledger_path())?, ctx };
     let mut inbox = bus.subscribe();
@@ -72,9 +82,9 @@ pub async fn run_phases(ctx: &RunContext, phases: &[&Phase], mut on_phase: impl 
     for phase in phases {
         let report = match unmet_prerequisite(notary.ledger.records(), &ctx.plan, phase) {
             Some(reason) => PhaseReport { phase: phase.id.clone(), refused: Some(reason), agents: vec![], gates: vec![] },
-            None => run_phase(&mut notary, bus.as_ref(), &mut inbox, phase).await?,
+            None => run_phase(&mut notary, bus.as_ref(), &mut inbox, phase, observer).await?,
         };
-        on_phase(&report);
+        observer.phase_done(&report);
         reports.push(report);
     }
     worker.abort();
@@ -98,7 +108,7 @@ fn unmet_prerequisite(records: &[evidence::record::Record], plan: &PhasePlan, ph
     None
 }
 
-async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscription, phase: &Phase) -> Result<PhaseReport> {
+async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscription, phase: &Phase, observer: &mut dyn RunObserver) -> Result<PhaseReport> {
     let ctx = notary.ctx;
     let run = match history::interrupted_run(notary.ledger.records(), &phase.id) {
         Some(run) => run,
@@ -114,6 +124,7 @@ async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscript
         pending.insert(task_id.clone(), name.to_owned());
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings: ctx.config.settings(name) }).await?;
     }
+    observer.phase_started(phase, pending.len());
     while !pending.is_empty() {
         let Some(envelope) = inbox.next().await else { anyhow::bail!("the bus closed while agents of {} were running", phase.id) };
         let (task_id, outcome) = match envelope.message {
@@ -123,7 +134,9 @@ async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscript
         };
         // A redelivered or foreign result finds no pending task and is dropped.
         if let Some(agent) = pending.remove(&task_id) {
+            let verdict = outcome.verdict;
             notary.agent_outcome(phase, &agent, &run, &task_id, outcome)?;
+            observer.agent_done(&agent, verdict);
         }
     }
     let agents = history::latest_outcomes(notary.ledger.records(), &phase.id)

@@ -1,5 +1,7 @@
 //! `conductor run`: phases through agents and gates, in plan order.
 
+use std::io::IsTerminal;
+
 use agents::Roster;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -9,7 +11,7 @@ use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::gates::PolicySet;
 use crate::phases::{Phase, PhasePlan};
-use crate::run::{PhaseReport, RunContext, run_phases};
+use crate::run::{PhaseReport, RunContext, RunObserver, run_phases};
 use crate::workspace::Workspace;
 
 pub fn run(args: RunArgs) -> Result<Exit> {
@@ -23,13 +25,9 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let selected = select(&plan, &args)?;
     let ctx = RunContext { release, plan: plan.clone(), roster, config, policies, key, repo: ws.repo.clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let json = args.json;
-    let reports = runtime.block_on(run_phases(&ctx, &selected, |report| {
-        if !json {
-            print_phase(&plan, report);
-        }
-    }))?;
-    if json {
+    let mut progress = Progress::new(&plan, args.json);
+    let reports = runtime.block_on(run_phases(&ctx, &selected, &mut progress))?;
+    if args.json {
         let out: Vec<Value> = reports.iter().map(report_json).collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
@@ -50,6 +48,51 @@ fn select<'a>(plan: &'a PhasePlan, args: &RunArgs) -> Result<Vec<&'a Phase>> {
         },
         (None, None) => phases.iter().collect(),
     })
+}
+
+/// Progress on a terminal (a bar per phase: agents done, elapsed), plain
+/// lines otherwise, nothing but the final JSON with `--json`.
+struct Progress<'a> {
+    plan: &'a PhasePlan,
+    quiet: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(plan: &'a PhasePlan, json: bool) -> Self {
+        Self { plan, quiet: json, bar: None }
+    }
+}
+
+impl RunObserver for Progress<'_> {
+    fn phase_started(&mut self, phase: &Phase, agents: usize) {
+        if self.quiet || !std::io::stdout().is_terminal() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(agents as u64);
+        let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} agents, {elapsed} — {msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_prefix(format!("{} {}", phase.id, phase.name));
+        self.bar = Some(bar);
+    }
+
+    fn agent_done(&mut self, agent: &str, _verdict: agents::Verdict) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(agent.to_owned());
+            bar.inc(1);
+        }
+    }
+
+    fn phase_done(&mut self, report: &PhaseReport) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if !self.quiet {
+            print_phase(self.plan, report);
+        }
+    }
 }
 
 fn print_phase(plan: &PhasePlan, report: &PhaseReport) {
