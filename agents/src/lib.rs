@@ -167,9 +167,15 @@ pub fn find_kind(name: &str) -> Option<Box<dyn Agent>> {
 /// Runs a task to an outcome, whatever happens: an unknown kind, a timeout
 /// and a panic each become an outcome that says so.
 pub async fn run_task(task: AgentTask) -> AgentOutcome {
-    let Some(agent) = find_kind(&task.kind) else {
-        return AgentOutcome::with(Verdict::UnknownKind, format!("agent kind '{}' of {} is not implemented yet, so its evidence cannot be produced", task.kind, task.agent));
-    };
+    match find_kind(&task.kind) {
+        Some(agent) => run_with(agent, task).await,
+        None => AgentOutcome::with(Verdict::UnknownKind, format!("agent kind '{}' of {} is not implemented yet, so its evidence cannot be produced", task.kind, task.agent)),
+    }
+}
+
+/// Runs a task with a given kind on its own task, so a timeout stops it and a
+/// panic is caught and reported rather than taking the run down.
+pub async fn run_with(agent: Box<dyn Agent>, task: AgentTask) -> AgentOutcome {
     let timeout = task.timeout;
     let name = task.agent.clone();
     let handle = tokio::spawn(async move { tokio::time::timeout(timeout, agent.run(&task)).await });
@@ -187,4 +193,40 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Panicking;
+
+    #[async_trait::async_trait]
+    impl Agent for Panicking {
+        fn kind(&self) -> &'static str {
+            "panicking"
+        }
+
+        async fn run(&self, _task: &AgentTask) -> AgentOutcome {
+            panic!("index out of range in the report parser")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_agent_becomes_an_error_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let task = AgentTask::new("QE Generalist", "panicking", "P1", dir.path(), dir.path(), toml::Table::new());
+        let outcome = run_with(Box::new(Panicking), task).await;
+        assert_eq!(outcome.verdict, Verdict::Error);
+        assert!(outcome.reason.contains("crashed: index out of range"), "{}", outcome.reason);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kind_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let task = AgentTask::new("Supply-Chain Lead", "sbom-from-the-future", "P0", dir.path(), dir.path(), toml::Table::new());
+        let outcome = run_task(task).await;
+        assert_eq!(outcome.verdict, Verdict::UnknownKind);
+        assert!(outcome.reason.contains("not implemented yet"));
+    }
 }
