@@ -16,6 +16,10 @@ lint:
 bench bytes="1073741824":
     BENCH_BYTES={{bytes}} cargo bench --bench verify_pack
 
+# Orchestration cost of `conductor run --all` with 60 agents, and bus messages per second.
+bench-run:
+    cargo bench --bench orchestration
+
 # Fuzz one parser for a minute, e.g. `just fuzz ledger_line`.
 fuzz target:
     cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{target}} -- -max_total_time=60

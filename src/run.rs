@@ -78,11 +78,15 @@ pub async fn run_phases(ctx: &RunContext, phases: &[&Phase], observer: &mut dyn 
     let mut notary = Notary { ledger: Ledger::open(&ctx.release.ledger_path())?, ctx };
     let mut inbox = bus.subscribe();
     let worker = tokio::spawn(worker(Arc::clone(&bus), bus.subscribe(), ctx.repo.clone(), ctx.release.dir.join("scratch")));
+    // The policies do not change during a run, so every phase's gates are
+    // decided by one engine, compiled when the first gate is decided (each
+    // evaluation sets its own input and starts from clean evaluation state).
+    let mut engine = None;
     let mut reports = Vec::new();
     for phase in phases {
         let report = match unmet_prerequisite(notary.ledger.records(), &ctx.plan, phase) {
             Some(reason) => PhaseReport { phase: phase.id.clone(), refused: Some(reason), agents: vec![], gates: vec![] },
-            None => run_phase(&mut notary, bus.as_ref(), &mut inbox, phase, observer).await?,
+            None => run_phase(&mut notary, bus.as_ref(), &mut inbox, &mut engine, phase, observer).await?,
         };
         observer.phase_done(&report);
         reports.push(report);
@@ -108,7 +112,14 @@ fn unmet_prerequisite(records: &[evidence::record::Record], plan: &PhasePlan, ph
     None
 }
 
-async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscription, phase: &Phase, observer: &mut dyn RunObserver) -> Result<PhaseReport> {
+async fn run_phase(
+    notary: &mut Notary<'_>,
+    bus: &dyn Bus,
+    inbox: &mut Subscription,
+    engine: &mut Option<regorus::Engine>,
+    phase: &Phase,
+    observer: &mut dyn RunObserver,
+) -> Result<PhaseReport> {
     let ctx = notary.ctx;
     let run = match history::interrupted_run(notary.ledger.records(), &phase.id) {
         Some(run) => run,
@@ -145,10 +156,13 @@ async fn run_phase(notary: &mut Notary<'_>, bus: &dyn Bus, inbox: &mut Subscript
         .map(|(name, o)| (name, serde_json::from_value(o["verdict"].clone()).unwrap_or(Verdict::Error), o["reason"].as_str().unwrap_or("").to_owned()))
         .collect();
     let mut gates = Vec::new();
-    let mut engine = ctx.policies.engine()?;
+    let engine = match engine {
+        Some(engine) => engine,
+        None => engine.insert(ctx.policies.engine()?),
+    };
     for gate in &phase.gates {
         let input = gate_input(ctx, notary.ledger.records(), phase, gate);
-        let decision = ctx.policies.decide(&mut engine, &gate.policy, &input)?;
+        let decision = ctx.policies.decide(engine, &gate.policy, &input)?;
         notary.gate_decided(phase, gate, &run, &decision, &input)?;
         publish(Message::GateDecided { phase: phase.id.clone(), gate: gate.id.clone(), passed: decision.passed, reasons: decision.reasons.clone() }).await?;
         gates.push((gate.id.clone(), decision));
@@ -269,9 +283,9 @@ impl Notary<'_> {
     fn gate_decided(&mut self, phase: &Phase, gate: &crate::phases::Gate, run: &str, decision: &Decision, input: &Value) -> Result<()> {
         let store = self.ctx.release.store();
         let input_bytes = serde_json::to_vec(input)?;
-        let (sha256, size) = store.put(input_bytes.as_slice()).context("cannot store the gate input")?;
+        let (sha256, size) = store.put_bytes(&input_bytes).context("cannot store the gate input")?;
         let bundle = self.ctx.policies.bundle();
-        let (bundle_sha256, bundle_size) = store.put(bundle.as_slice()).context("cannot store the policy bundle")?;
+        let (bundle_sha256, bundle_size) = store.put_bytes(&bundle).context("cannot store the policy bundle")?;
         self.append(RecordDraft {
             phase: phase.id.clone(),
             record_type: "gate-decision".into(),

@@ -52,6 +52,16 @@ impl ObjectStore {
         Ok((digest, size))
     }
 
+    /// Stores bytes already in memory; when an object with their digest is
+    /// already there (the same policy bundle for every gate, say) nothing is written.
+    pub fn put_bytes(&self, bytes: &[u8]) -> io::Result<(Sha256, u64)> {
+        let digest = Sha256::of(bytes);
+        if self.path_of(&digest).is_file() {
+            return Ok((digest, bytes.len() as u64));
+        }
+        self.put(bytes)
+    }
+
     /// Opens a stored object.
     pub fn open(&self, digest: &Sha256) -> io::Result<File> {
         File::open(self.path_of(digest))

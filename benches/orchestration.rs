@@ -1,0 +1,748 @@
+//! Whole-process benchmark of `conductor run --all` with agents that do no
+//! real work, against the process start-up floor and the fsync floor.
+//!
+//! Requirement measured: with 60 agents that do no work, orchestrating P0–P8,
+//! signing and ledger appends included, costs under 100 ms of wall time; and
+//! the bus's messages per second.
+//!
+//! ```text
+//! cargo bench --bench orchestration
+//! BENCH_REPS=30 cargo bench --bench orchestration
+//! ```
+//!
+//! Environment:
+//! - `BENCH_REPS` (default 10): timed repetitions of each command.
+//! - `BENCH_AGENTS` (default 60): roster agents, spread over P0..P8.
+//! - `BENCH_CONDUCTOR`: the conductor binary to time (default: the release
+//!   build cargo made for this bench, `target/release/conductor`).
+//! - `BENCH_KEEP=1`: keep the temporary folder (its `template/` is the
+//!   prepared repository, ready for `conductor run --all` under a profiler).
+//!
+//! Set-up (untimed): a temporary git repository with one commit, a notary key
+//! (`conductor keygen --no-encrypt`, so no scrypt) and a started release
+//! (`conductor init`). Its own `agents/roster.toml` replaces the roster with
+//! `BENCH_AGENTS` agents of kind `file`, the cheapest real kind (it ingests a
+//! small named file: each agent reads its own `inputs/<n>.txt`), and its own
+//! `phases/P0.toml`..`P8.toml` replace the phases: the built-in ids, names and
+//! `requires`, one gate per phase listing that phase's agents, with `needs`
+//! their record types. Each gate reuses one built-in gate id and policy of
+//! its phase (P6 `all_required_gates` and P8 `ga_flip` also check every
+//! earlier gate passed). One untimed `run --all --json` checks every gate
+//! passes and counts the agents, gates and ledger records.
+//!
+//! Timed: every repetition runs on a fresh copy of that prepared repository,
+//! so each `run --all` does the whole work (an agent outcome per agent, a
+//! phase-started record per phase and a decision per gate, each a signed
+//! ledger append with `fsync`, plus an object-store `fsync` per evidence
+//! file, gate input and policy bundle). Also timed: `run --phase P0` alone,
+//! `conductor --version` (process start-up) and `git rev-parse
+//! --show-toplevel` (every `run` asks git for the repository), so that
+//! orchestration can be told apart from process start. Wall times come from a
+//! small helper process that spawns the command and reaps it with `wait4`,
+//! as in `benches/verify_pack.rs`. The timed commands run without
+//! `RUST_BACKTRACE`/`RUST_LIB_BACKTRACE` (with either set, regorus's parser
+//! captures a backtrace for every error value it makes while backtracking,
+//! which is expensive); `run --all` is also timed with `RUST_BACKTRACE=1` and
+//! reported apart. Each repetition's copies are made and `sync`ed before its
+//! timed runs, and nothing is deleted until the end (see the timing loop).
+//!
+//! Bus throughput: the bus (`LocalBus`) lives inside the binary, which has
+//! no library target a bench could link, so messages per second is the
+//! whole-process figure: the messages one `run --all` publishes
+//! (PhaseStarted per phase, AgentTask and EvidenceProduced per agent,
+//! GateDecided per gate) divided by its wall time. It is a lower bound on
+//! what the bus itself carries, not the bus's own throughput.
+//!
+//! This is a benchmark, not a test: it exits 0 when the limit is missed, but
+//! says so in the table.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use evidence::keys::SecretKey;
+use evidence::ledger::Ledger;
+use evidence::record::{RecordDraft, ReleaseBinding};
+use evidence::store::ObjectStore;
+use evidence::timestamp::Timestamp;
+use serde_json::{Value, json};
+
+const LIMIT_MS: f64 = 100.0;
+
+/// One gate per phase, each a built-in gate id (and policy) of that phase.
+const GATES: [(&str, &str); 9] = [
+    ("P0", "supply_chain"),
+    ("P1", "slo"),
+    ("P2", "migrations"),
+    ("P3", "identity"),
+    ("P4", "product_slos"),
+    ("P5", "dr"),
+    ("P6", "all_required_gates"),
+    ("P7", "doc_lint"),
+    ("P8", "ga_flip"),
+];
+
+type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == MEASURE_ARG) {
+        std::process::exit(measure_helper(&args[2..]));
+    }
+    if let Err(e) = run() {
+        // A benchmark that cannot run is an error, unlike a missed limit.
+        eprintln!("orchestration bench: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+/// What one checked `run --all` did, counted from its JSON report and its ledger.
+struct Counts {
+    phases: usize,
+    agents: usize,
+    gates: usize,
+    /// Records `run --all` appended (the ledger after, less the ledger before).
+    appended: usize,
+    /// Mean length of an appended ledger line, bytes.
+    line_bytes: usize,
+}
+
+impl Counts {
+    /// Bus messages one run publishes: PhaseStarted per phase, AgentTask and
+    /// EvidenceProduced (or AgentFailed) per agent, GateDecided per gate.
+    fn messages(&self) -> usize {
+        self.phases + 2 * self.agents + self.gates
+    }
+}
+
+fn run() -> AnyResult<()> {
+    let reps = env_u64("BENCH_REPS", 10)?.max(1) as usize;
+    let agents = env_u64("BENCH_AGENTS", 60)? as usize;
+    if agents < GATES.len() {
+        return Err(format!("BENCH_AGENTS must be at least {} (one agent per phase)", GATES.len()).into());
+    }
+    let conductor = conductor_binary()?;
+    let work = tempfile::Builder::new().prefix("conductor-orchestration-").tempdir()?;
+    let template = work.path().join("template");
+    let work_path = work.path().to_owned();
+    let _cleanup = if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("BENCH_KEEP: keeping {}", work.keep().display());
+        None
+    } else {
+        Some(work)
+    };
+    let work = WorkDir(work_path);
+    let t = Instant::now();
+    prepare(&conductor, &template, agents)?;
+    println!("conductor: {}\nprepared repository with {agents} file agents over P0..P8 in {:.1} s: {}", conductor.display(), t.elapsed().as_secs_f64(), template.display());
+
+    // Check (untimed): `run --all` exits 0 with every gate passed, and count what it did.
+    let counts = check_run(&conductor, &template, &work.path().join("check"))?;
+    println!(
+        "check run: {} phases, {} agents, {} gates, all passed; {} ledger records appended (mean line {} bytes)",
+        counts.phases, counts.agents, counts.gates, counts.appended, counts.line_bytes
+    );
+    let p0_check = fresh_copy(&template, &work.path().join("check-p0"))?;
+    let out = Command::new(&conductor).current_dir(&p0_check).args(["run", "--phase", "P0"]).stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        return Err(format!("`conductor run --phase P0` failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).into());
+    }
+
+    // The floors, in this process: what the disk charges for the fsyncs a
+    // run makes, and what signing and appending costs without a process.
+    let floors = disk_floors(work.path(), &counts)?;
+
+    // Commands run without RUST_BACKTRACE / RUST_LIB_BACKTRACE, as a user's
+    // shell has them: with them set, every error value regorus's parser makes
+    // while it backtracks captures a backtrace (through anyhow), which costs
+    // real time at policy-compile time. `run --all` is also timed with
+    // RUST_BACKTRACE=1, as in many CI environments, and reported apart.
+    let run_cmd = |args: &[&str], dir: &Path| {
+        let mut cmd = Command::new(&conductor);
+        cmd.args(args).current_dir(dir).env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE");
+        cmd
+    };
+    // Warm-up (untimed): page cache for the binary, git and the template.
+    for i in 0..2 {
+        run_measured(run_cmd(&["--version"], &template))?;
+        let dir = fresh_copy(&template, &work.path().join(format!("warm-{i}")))?;
+        let m = run_measured(run_cmd(&["run", "--all"], &dir))?;
+        if !m.success {
+            return Err(format!("warm-up `conductor run --all` failed (exit {:?})", m.code).into());
+        }
+    }
+
+    let background = background_cpu(Duration::from_secs(1));
+    let load_before = loadavg();
+    let mut all = Vec::new();
+    let mut p0 = Vec::new();
+    let mut version = Vec::new();
+    let mut git = Vec::new();
+    let mut all_bt = Vec::new();
+    for rep in 0..reps {
+        // Copies first, then `sync`, so no timed run shares the disk with
+        // their write-back. Nothing is deleted until the end: on ext4 without
+        // a journal (as on this kind of VM) every file creation checks the
+        // inodes freed in the last few seconds, so deleting the previous
+        // copies would slow the object-store writes of the next run.
+        let dirs: Vec<PathBuf> = ["all", "p0", "bt"].iter().map(|k| fresh_copy(&template, &work.path().join(format!("rep-{rep}-{k}")))).collect::<AnyResult<_>>()?;
+        sync_disk();
+        let dir = &dirs[0];
+        let a = run_measured(run_cmd(&["run", "--all"], dir))?;
+        if !a.success {
+            return Err(format!("`conductor run --all` failed in repetition {} (exit {:?}) in {}", rep + 1, a.code, dir.display()).into());
+        }
+        let p = run_measured(run_cmd(&["run", "--phase", "P0"], &dirs[1]))?;
+        if !p.success {
+            return Err(format!("`conductor run --phase P0` failed in repetition {} (exit {:?})", rep + 1, p.code).into());
+        }
+        let mut bt = run_cmd(&["run", "--all"], &dirs[2]);
+        bt.env("RUST_BACKTRACE", "1");
+        let b = run_measured(bt)?;
+        if !b.success {
+            return Err(format!("`RUST_BACKTRACE=1 conductor run --all` failed in repetition {} (exit {:?})", rep + 1, b.code).into());
+        }
+        let v = run_measured(run_cmd(&["--version"], &template))?;
+        let mut g = Command::new("git");
+        g.args(["rev-parse", "--show-toplevel"]).current_dir(&template);
+        let g = run_measured(g)?;
+        println!(
+            "  rep {:>2}: run --all {:6.1} ms (cpu {:5.1} ms)   run --phase P0 {:5.1} ms   RUST_BACKTRACE=1 run --all {:6.1} ms   --version {:4.1} ms   git rev-parse {:4.1} ms",
+            rep + 1, ms(a.wall), ms(a.cpu), ms(p.wall), ms(b.wall), ms(v.wall), ms(g.wall)
+        );
+        all_bt.push(b);
+        all.push(a);
+        p0.push(p);
+        version.push(v);
+        git.push(g);
+    }
+    let load_after = loadavg();
+
+    let walls = |v: &[Measured]| v.iter().map(|m| ms(m.wall)).collect::<Vec<_>>();
+    let (all_med, all_min) = (median(walls(&all)), min(walls(&all)));
+    let (p0_med, p0_min) = (median(walls(&p0)), min(walls(&p0)));
+    let (ver_med, ver_min) = (median(walls(&version)), min(walls(&version)));
+    let (git_med, git_min) = (median(walls(&git)), min(walls(&git)));
+    let (bt_med, bt_min) = (median(walls(&all_bt)), min(walls(&all_bt)));
+    let all_cpu = median(all.iter().map(|m| ms(m.cpu)).collect());
+    let messages = counts.messages();
+    let rate = messages as f64 / (all_med / 1000.0);
+    let rate_best = messages as f64 / (all_min / 1000.0);
+    let start_floor = ver_med + git_med;
+    let orchestration = all_med - start_floor;
+    let pass = all_med < LIMIT_MS;
+    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
+
+    println!();
+    println!("orchestration: {reps} repetitions, {} CPUs, fresh copy of the prepared repository per run", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!("load average before: {load_before}");
+    println!("load average after:  {load_after}");
+    match background {
+        Some(busy) => {
+            println!("background CPU use just before timing: {:.0}% of all CPUs", busy * 100.0);
+            if busy > 0.10 {
+                println!("WARNING: other processes were using the CPUs; wall times are inflated (rerun on a quiet machine)");
+            }
+        }
+        None => println!("background CPU use: unknown (no /proc/stat)"),
+    }
+    println!();
+    println!("| runs | agents | `run --all` median ms | min ms | cpu median ms | ledger appends/run | bus messages/run | messages/s (median) | messages/s (min) | < {LIMIT_MS} ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {reps} | {} | {all_med:.1} | {all_min:.1} | {all_cpu:.1} | {} | {messages} | {rate:.0} | {rate_best:.0} | {} |",
+        counts.agents, counts.appended, verdict(pass)
+    );
+    println!();
+    println!("| command | median ms | min ms |");
+    println!("|---|---|---|");
+    println!("| `conductor run --all` | {all_med:.1} | {all_min:.1} |");
+    println!("| `conductor run --phase P0` | {p0_med:.1} | {p0_min:.1} |");
+    println!("| `RUST_BACKTRACE=1 conductor run --all` | {bt_med:.1} | {bt_min:.1} |");
+    println!("| `conductor --version` (process start) | {ver_med:.1} | {ver_min:.1} |");
+    println!("| `git rev-parse --show-toplevel` (each run spawns it) | {git_med:.1} | {git_min:.1} |");
+    println!();
+    println!(
+        "fsync floor on this disk ({}): {} ledger appends (write {} bytes + fdatasync) {:.1} ms; {} object-store puts (new file + fsync + rename) {:.1} ms",
+        work.path().display(), counts.appended, counts.line_bytes, floors.ledger_fsync_ms, floors.store_puts, floors.store_ms
+    );
+    println!(
+        "in-process floor: {} signed `Ledger::append`s (Ed25519, fdatasync) {:.1} ms; a single fdatasync {:.2} ms (medians of {FLOOR_TRIALS} trials of {})",
+        counts.appended, floors.signed_appends_ms, floors.one_fsync_ms, counts.appended
+    );
+    println!(
+        "orchestration beyond process start (run --all median - --version median - git median): {orchestration:.1} ms; of which the fsync floor is {:.1} ms",
+        floors.ledger_fsync_ms + floors.store_ms
+    );
+    println!("bus messages/s is the whole-process figure ({messages} messages / `run --all` wall time): the in-process LocalBus is not reachable from a bench (the binary has no library target)");
+    println!(
+        "RESULT: {} (`run --all` median {all_med:.1} ms vs limit {LIMIT_MS} ms; {messages} bus messages at {rate:.0} messages/s)",
+        if pass { "PASS" } else { "FAIL — requirement missed" }
+    );
+    Ok(())
+}
+
+/// The temporary folder's path (the `TempDir` itself is dropped or kept in `run`).
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+// ---------------------------------------------------------------------------
+// Locating things
+
+/// The release-built conductor. Cargo builds binary targets with the bench
+/// profile (which inherits `release`) into target/release before running a
+/// bench, and tells us where.
+fn conductor_binary() -> AnyResult<PathBuf> {
+    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
+        return Ok(PathBuf::from(path));
+    }
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
+    if built.exists() {
+        return Ok(built);
+    }
+    Err("no release conductor binary; run `cargo build --release` first".into())
+}
+
+// ---------------------------------------------------------------------------
+// The prepared repository
+
+fn git(dir: &Path, args: &[&str]) -> AnyResult<()> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Release Bot")
+        .env("GIT_AUTHOR_EMAIL", "bot@example.com")
+        .env("GIT_COMMITTER_NAME", "Release Bot")
+        .env("GIT_COMMITTER_EMAIL", "bot@example.com")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(())
+}
+
+fn conductor_ok(conductor: &Path, dir: &Path, args: &[&str]) -> AnyResult<String> {
+    let out = Command::new(conductor).current_dir(dir).args(args).stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        return Err(format!("conductor {args:?} failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn agent_name(n: usize) -> String {
+    format!("Bench Agent {n:02}")
+}
+
+fn record_type(n: usize) -> String {
+    format!("bench-input-{n:02}")
+}
+
+/// The agents of each phase: `agents` split over the nine phases as evenly as
+/// possible, earlier phases taking the remainder.
+fn agents_by_phase(agents: usize) -> Vec<Vec<usize>> {
+    let phases = GATES.len();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for i in 0..phases {
+        let count = agents / phases + usize::from(i < agents % phases);
+        out.push((next..next + count).collect());
+        next += count;
+    }
+    out
+}
+
+/// The built-in phase `id`: its name and `requires`, read from the
+/// repository's `phases/` (the files the binary embeds).
+fn builtin_phase(id: &str, gate: &str) -> AnyResult<(String, Vec<String>)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("phases").join(format!("{id}.toml"));
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = doc.get("name").and_then(toml::Value::as_str).ok_or_else(|| format!("{}: no name", path.display()))?;
+    let requires = doc.get("requires").and_then(toml::Value::as_array).map(|a| a.iter().filter_map(toml::Value::as_str).map(str::to_owned).collect()).unwrap_or_default();
+    let gates = doc.get("gate").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+    if !gates.iter().any(|g| g.get("id").and_then(toml::Value::as_str) == Some(gate)) {
+        return Err(format!("{}: the built-in phase has no gate {gate}; update GATES in this bench", path.display()).into());
+    }
+    Ok((name.to_owned(), requires))
+}
+
+fn toml_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+}
+
+/// Writes the repository, commits it, makes the key and starts release v1.0.0.
+fn prepare(conductor: &Path, repo: &Path, agents: usize) -> AnyResult<()> {
+    fs::create_dir_all(repo.join("agents"))?;
+    fs::create_dir_all(repo.join("phases"))?;
+    fs::create_dir_all(repo.join("inputs"))?;
+    let by_phase = agents_by_phase(agents);
+    let mut roster = String::from("# Benchmark roster: agents of kind `file` that ingest one tiny file each.\n");
+    let mut config = String::new();
+    for (p, members) in by_phase.iter().enumerate() {
+        let (phase, gate) = GATES[p];
+        for &n in members {
+            roster.push_str(&format!(
+                "\n[[agent]]\nname = {:?}\nkind = \"file\"\nphases = [{phase:?}]\nrecord_type = {:?}\ninputs = [\"path\"]\nsummary = \"ingests inputs/{n:02}.txt\"\n",
+                agent_name(n), record_type(n)
+            ));
+            config.push_str(&format!("[agents.{:?}]\npath = \"inputs/{n:02}.txt\"\n\n", agent_name(n)));
+            fs::write(repo.join("inputs").join(format!("{n:02}.txt")), format!("input {n} of the orchestration benchmark\n"))?;
+        }
+        let (name, requires) = builtin_phase(phase, gate)?;
+        let names: Vec<String> = members.iter().map(|&n| agent_name(n)).collect();
+        let needs: Vec<String> = members.iter().map(|&n| record_type(n)).collect();
+        fs::write(
+            repo.join("phases").join(format!("{phase}.toml")),
+            format!(
+                "id = {phase:?}\nname = {name:?}\nrequires = {}\n\n[[gate]]\nid = {gate:?}\npolicy = {gate:?}\nagents = {}\nneeds = {}\n",
+                toml_list(&requires), toml_list(&names), toml_list(&needs)
+            ),
+        )?;
+    }
+    fs::write(repo.join("agents").join("roster.toml"), roster)?;
+    fs::write(repo.join("conductor.toml"), config)?;
+    git(repo, &["init", "-q", "-b", "main"])?;
+    git(repo, &["add", "."])?;
+    git(repo, &["commit", "-qm", "bench: orchestration fixture"])?;
+    conductor_ok(conductor, repo, &["keygen", "--out", "keys/notary", "--no-encrypt"])?;
+    conductor_ok(conductor, repo, &["init", "--version", "v1.0.0", "--key", "keys/notary.key"])?;
+    Ok(())
+}
+
+/// Flushes dirty pages to disk (`sync`), so that timed runs start on a quiet disk.
+fn sync_disk() {
+    let _ = Command::new("sync").status();
+}
+
+/// A copy of `from` at `to` (replacing anything there), symlinks as symlinks.
+fn fresh_copy(from: &Path, to: &Path) -> AnyResult<PathBuf> {
+    if to.exists() {
+        fs::remove_dir_all(to)?;
+    }
+    copy_tree(from, to)?;
+    Ok(to.to_owned())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&src)?, &dst)?;
+        } else {
+            fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+fn ledger_lines(repo: &Path) -> AnyResult<Vec<usize>> {
+    let path = repo.join(".conductor/releases/v1.0.0/ledger.intoto.jsonl");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text.lines().map(str::len).collect())
+}
+
+/// One untimed `run --all --json` on a copy: exit 0, every phase and gate
+/// passed, every agent passed; returns what it counted.
+fn check_run(conductor: &Path, template: &Path, dir: &Path) -> AnyResult<Counts> {
+    let dir = fresh_copy(template, dir)?;
+    let before = ledger_lines(&dir)?.len();
+    let out = Command::new(conductor).current_dir(&dir).args(["run", "--all", "--json"]).stdin(Stdio::null()).output()?;
+    let report: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("`run --all --json` printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))?;
+    if !out.status.success() {
+        return Err(format!("`conductor run --all` exited {} on the prepared repository {}:\n{report:#}", out.status, dir.display()).into());
+    }
+    let phases = report.as_array().ok_or("the report is not a list of phases")?;
+    let mut counts = Counts { phases: phases.len(), agents: 0, gates: 0, appended: 0, line_bytes: 0 };
+    for phase in phases {
+        if phase["passed"] != true {
+            return Err(format!("phase did not pass: {phase:#}").into());
+        }
+        for agent in phase["agents"].as_array().ok_or("no agents list")? {
+            if agent["verdict"] != "pass" {
+                return Err(format!("agent did not pass: {agent}").into());
+            }
+            counts.agents += 1;
+        }
+        for gate in phase["gates"].as_array().ok_or("no gates list")? {
+            if gate["passed"] != true {
+                return Err(format!("gate did not pass: {gate}").into());
+            }
+            counts.gates += 1;
+        }
+    }
+    if counts.phases != GATES.len() {
+        return Err(format!("`run --all` ran {} phases, not {}", counts.phases, GATES.len()).into());
+    }
+    let lines = ledger_lines(&dir)?;
+    let new = &lines[before..];
+    counts.appended = new.len();
+    counts.line_bytes = new.iter().sum::<usize>() / new.len().max(1);
+    let expected = counts.phases + counts.agents + counts.gates;
+    if counts.appended != expected {
+        return Err(format!("`run --all` appended {} records, expected {expected} (phase-started + outcomes + decisions)", counts.appended).into());
+    }
+    Ok(counts)
+}
+
+// ---------------------------------------------------------------------------
+// The disk floors
+
+struct Floors {
+    /// `appended` writes of a ledger-sized line, each followed by fdatasync.
+    ledger_fsync_ms: f64,
+    /// Median of those fdatasyncs alone.
+    one_fsync_ms: f64,
+    /// Object-store puts a run makes: one per agent evidence file, and a gate
+    /// input and a policy bundle per gate.
+    store_puts: usize,
+    store_ms: f64,
+    /// `appended` signed appends through `evidence::ledger::Ledger`.
+    signed_appends_ms: f64,
+}
+
+/// Trials of each floor; the medians are reported.
+const FLOOR_TRIALS: usize = 5;
+
+/// Measures the floors in `dir`, [`FLOOR_TRIALS`] times each, deleting
+/// nothing (see the timing loop for why).
+fn disk_floors(dir: &Path, counts: &Counts) -> AnyResult<Floors> {
+    let n = counts.appended;
+    let store_puts = counts.agents + 2 * counts.gates;
+    let line = vec![b'x'; counts.line_bytes.max(1)];
+    let key = SecretKey::ed25519_from_seed(&[7; 32])?;
+    let release = ReleaseBinding {
+        version: "v1.0.0".into(),
+        commit: "0123456789abcdef0123456789abcdef01234567".into(),
+        environment: "prod".into(),
+        id: "fedcba9876543210fedcba9876543210".into(),
+    };
+    let at = Timestamp::from_unix(1_800_000_000)?;
+    let (mut ledger_fsync, mut one_fsync, mut store_t, mut signed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for trial in 0..FLOOR_TRIALS {
+        sync_disk();
+        let mut file = fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("fsync-floor-{trial}.jsonl")))?;
+        let mut syncs = Vec::new();
+        let t = Instant::now();
+        for _ in 0..n {
+            file.write_all(&line)?;
+            file.write_all(b"\n")?;
+            let s = Instant::now();
+            file.sync_data()?;
+            syncs.push(ms(s.elapsed()));
+        }
+        ledger_fsync.push(ms(t.elapsed()));
+        one_fsync.push(median(syncs));
+        drop(file);
+
+        sync_disk();
+        let store = ObjectStore::new(dir.join(format!("fsync-floor-store-{trial}")));
+        let t = Instant::now();
+        for i in 0..store_puts {
+            store.put(format!("object {i} of the fsync floor\n").as_bytes())?;
+        }
+        store_t.push(ms(t.elapsed()));
+
+        sync_disk();
+        let mut ledger = Ledger::open(&dir.join(format!("signed-floor-{trial}.intoto.jsonl")))?;
+        let t = Instant::now();
+        for i in 0..n {
+            let draft = RecordDraft {
+                phase: "P0".into(),
+                record_type: "bench-input-00".into(),
+                predicate_type: "https://conductor.dev/attestation/agent-outcome/v1".into(),
+                predicate: json!({ "agent": agent_name(i), "kind": "file", "verdict": "pass", "reason": "ingested inputs/00.txt (41 bytes)",
+                    "facts": { "path": "inputs/00.txt", "size": 41 }, "runId": "0123456789abcdef01234567", "taskId": "0123456789abcdef01234567" }),
+                subjects: vec![],
+                evidence: vec![],
+            };
+            ledger.append(draft, &release, at, &key)?;
+        }
+        signed.push(ms(t.elapsed()));
+    }
+    Ok(Floors { ledger_fsync_ms: median(ledger_fsync), one_fsync_ms: median(one_fsync), store_puts, store_ms: median(store_t), signed_appends_ms: median(signed) })
+}
+
+// ---------------------------------------------------------------------------
+// Measuring a child process (as in benches/verify_pack.rs)
+
+struct Measured {
+    wall: Duration,
+    /// user + system CPU time of the child (and anything it waited for).
+    cpu: Duration,
+    success: bool,
+    code: Option<i32>,
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    /// `struct rusage` on 64-bit Linux: two timevals then 14 longs.
+    #[repr(C)]
+    #[derive(Default)]
+    pub struct Rusage {
+        pub utime: [i64; 2],
+        pub stime: [i64; 2],
+        pub maxrss: i64,
+        pub rest: [i64; 13],
+    }
+
+    unsafe extern "C" {
+        fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+    }
+
+    /// Reaps `pid`, returning its wait status and its resource usage (the
+    /// child plus the descendants it reaped, so `conductor run`'s git).
+    pub fn wait_rusage(pid: u32) -> std::io::Result<(i32, Rusage)> {
+        let mut status = 0i32;
+        let mut usage = Rusage::default();
+        loop {
+            // SAFETY: both pointers are to live, properly sized locals.
+            let r = unsafe { wait4(pid as i32, &mut status, 0, &mut usage) };
+            if r == pid as i32 {
+                return Ok((status, usage));
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// The first argument that turns this binary into the measuring helper.
+const MEASURE_ARG: &str = "__measure-child";
+
+/// Runs `cmd` through a fresh copy of this binary (the helper), which spawns
+/// it, reaps it with `wait4` and reports its wall and CPU time. The wall time
+/// runs from just before `spawn` in the small helper to the reap, so it
+/// includes the fork and exec of the command but not the helper's own start.
+#[cfg(target_os = "linux")]
+fn run_measured(cmd: Command) -> AnyResult<Measured> {
+    let mut helper = Command::new(std::env::current_exe()?);
+    helper.arg(MEASURE_ARG).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        helper.current_dir(dir);
+    }
+    // The helper's environment is the command's: pass on what `cmd` sets or removes.
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => helper.env(key, value),
+            None => helper.env_remove(key),
+        };
+    }
+    let out = helper.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<i64> = text.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|e| format!("measuring helper printed {text:?}: {e}"))?;
+    let [wall_ns, cpu_us, _maxrss_kib, exited, code] = fields[..] else { return Err(format!("measuring helper printed {text:?}").into()) };
+    Ok(Measured {
+        wall: Duration::from_nanos(wall_ns as u64),
+        cpu: Duration::from_micros(cpu_us as u64),
+        success: exited == 1 && code == 0,
+        code: (exited == 1).then_some(code as i32),
+    })
+}
+
+/// The helper: spawn, time, reap with `wait4`, print
+/// `wall_ns cpu_us maxrss_kib exited code`.
+#[cfg(target_os = "linux")]
+fn measure_helper(argv: &[std::ffi::OsString]) -> i32 {
+    let Some((program, args)) = argv.split_first() else { return 2 };
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let start = Instant::now();
+    let child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("cannot run {program:?}: {e}");
+            return 2;
+        }
+    };
+    let (status, usage) = match sys::wait_rusage(child.id()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wait4: {e}");
+            return 2;
+        }
+    };
+    let wall = start.elapsed();
+    // Already reaped; dropping a `Child` does not wait on it.
+    drop(child);
+    let us = |t: [i64; 2]| t[0] * 1_000_000 + t[1];
+    let exited = status & 0x7f == 0;
+    let code = (status >> 8) & 0xff;
+    println!("{} {} {} {} {}", wall.as_nanos(), us(usage.utime) + us(usage.stime), usage.maxrss, u8::from(exited), code);
+    0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn measure_helper(_: &[std::ffi::OsString]) -> i32 {
+    2
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_measured(mut cmd: Command) -> AnyResult<Measured> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let start = Instant::now();
+    let status = cmd.status()?;
+    Ok(Measured { wall: start.elapsed(), cpu: Duration::ZERO, success: status.success(), code: status.code() })
+}
+
+/// The fraction of all CPUs busy over `window` while this benchmark runs
+/// nothing, from /proc/stat.
+fn background_cpu(window: Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+        Some((fields.iter().sum(), idle))
+    }
+    let (total0, idle0) = sample()?;
+    std::thread::sleep(window);
+    let (total1, idle1) = sample()?;
+    let total = total1.checked_sub(total0).filter(|t| *t > 0)?;
+    Some(1.0 - idle1.saturating_sub(idle0) as f64 / total as f64)
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn min(v: Vec<f64>) -> f64 {
+    v.into_iter().fold(f64::INFINITY, f64::min)
+}
