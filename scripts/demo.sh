@@ -17,6 +17,8 @@ export CONDUCTOR_KEY_PASSPHRASE="${CONDUCTOR_KEY_PASSPHRASE:-demo passphrase}"
 conductor keygen --out keys/notary
 conductor init --version v1.0.0 --key keys/notary.key --env prod
 # Gates whose agent kinds are not built yet fail with that reason: the honest state.
+./build.sh
+conductor attest --phase P0 --type artifact --file dist/orders-service-1.0.0.tar.gz --subject dist/orders-service-1.0.0.tar.gz
 conductor run --all || echo "some gates failed; the reasons are above"
 conductor pack --out "$work/evidence-v1.0.0.zip"
 conductor verify "$work/evidence-v1.0.0.zip" --trust trust.toml
