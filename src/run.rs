@@ -72,9 +72,8 @@ pub trait RunObserver {
     fn phase_done(&mut self, report: &PhaseReport);
 }
 
-/// Runs `phases` in order, refusing any whose prerequisites have not passed.
-pub async fn run_phases(ctx: &RunContext, phases: &[&Phase], observer: &mut dyn RunObserver) -> Result<Vec<PhaseReport>> {
-    let bus: Arc<dyn Bus> = Arc::new(crate::bus::LocalBus::default());
+/// Runs `phases` in order over `bus`, refusing any whose prerequisites have not passed.
+pub async fn run_phases(ctx: &RunContext, bus: Arc<dyn Bus>, phases: &[&Phase], observer: &mut dyn RunObserver) -> Result<Vec<PhaseReport>> {
     let mut notary = Notary { ledger: Ledger::open(&ctx.release.ledger_path())?, ctx };
     let mut inbox = bus.subscribe();
     let worker = tokio::spawn(worker(Arc::clone(&bus), bus.subscribe(), ctx.repo.clone(), ctx.release.dir.join("scratch")));
@@ -306,3 +305,6 @@ impl Notary<'_> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests;

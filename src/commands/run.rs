@@ -26,7 +26,8 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let ctx = RunContext { release, plan: plan.clone(), roster, config, policies, key, repo: ws.repo.clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut progress = Progress::new(&plan, args.json);
-    let reports = runtime.block_on(run_phases(&ctx, &selected, &mut progress))?;
+    let bus = std::sync::Arc::new(crate::bus::LocalBus::default());
+    let reports = runtime.block_on(run_phases(&ctx, bus, &selected, &mut progress))?;
     if args.json {
         let out: Vec<Value> = reports.iter().map(report_json).collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
