@@ -29,11 +29,14 @@
 //! This is a benchmark, not a test: it exits 0 when a limit is missed, but
 //! says so in the table.
 
+mod measure;
+
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use measure::{MEASURE_ARG, background_cpu, loadavg, measure_helper, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::digest::Sha256;
@@ -538,148 +541,7 @@ impl OpensslRun {
 }
 
 // ---------------------------------------------------------------------------
-// Measuring a child process
-
-struct Measured {
-    wall: Duration,
-    /// user + system CPU time of the child (and anything it waited for).
-    cpu: Duration,
-    /// Peak resident set size of the child, KiB (`ru_maxrss`).
-    maxrss_kib: u64,
-    success: bool,
-    code: Option<i32>,
-}
-
-#[cfg(target_os = "linux")]
-mod sys {
-    /// `struct rusage` on 64-bit Linux: two timevals then 14 longs.
-    #[repr(C)]
-    #[derive(Default)]
-    pub struct Rusage {
-        pub utime: [i64; 2],
-        pub stime: [i64; 2],
-        pub maxrss: i64,
-        pub rest: [i64; 13],
-    }
-
-    unsafe extern "C" {
-        fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
-    }
-
-    /// Reaps `pid`, returning its wait status and its resource usage (the
-    /// kernel reports the child plus the descendants it reaped, so `xargs`
-    /// includes its `openssl` runs).
-    pub fn wait_rusage(pid: u32) -> std::io::Result<(i32, Rusage)> {
-        let mut status = 0i32;
-        let mut usage = Rusage::default();
-        loop {
-            // SAFETY: both pointers are to live, properly sized locals.
-            let r = unsafe { wait4(pid as i32, &mut status, 0, &mut usage) };
-            if r == pid as i32 {
-                return Ok((status, usage));
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
-    }
-}
-
-/// The first argument that turns this binary into the measuring helper.
-const MEASURE_ARG: &str = "__measure-child";
-
-/// Runs `cmd` through a fresh copy of this binary (the helper), which spawns
-/// it, reaps it with `wait4` and reports its wall time, CPU time and
-/// `ru_maxrss`. The indirection matters: Linux carries a process's peak RSS
-/// across `exec`, so a child forked straight from this (large) benchmark
-/// process would report the benchmark's own peak. Forked from the small
-/// helper, the child's `ru_maxrss` is its own peak (floored at the helper's
-/// few MiB, which any real process exceeds).
-#[cfg(target_os = "linux")]
-fn run_measured(cmd: Command) -> AnyResult<Measured> {
-    let mut helper = Command::new(std::env::current_exe()?);
-    helper.arg(MEASURE_ARG).arg(cmd.get_program()).args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        helper.current_dir(dir);
-    }
-    let out = helper.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let fields: Vec<i64> = text.split_whitespace().map(str::parse).collect::<Result<_, _>>().map_err(|e| format!("measuring helper printed {text:?}: {e}"))?;
-    let [wall_ns, cpu_us, maxrss_kib, exited, code] = fields[..] else { return Err(format!("measuring helper printed {text:?}").into()) };
-    Ok(Measured {
-        wall: Duration::from_nanos(wall_ns as u64),
-        cpu: Duration::from_micros(cpu_us as u64),
-        maxrss_kib: maxrss_kib as u64,
-        success: exited == 1 && code == 0,
-        code: (exited == 1).then_some(code as i32),
-    })
-}
-
-/// The helper: spawn, time, reap with `wait4`, print
-/// `wall_ns cpu_us maxrss_kib exited code`.
-#[cfg(target_os = "linux")]
-fn measure_helper(argv: &[std::ffi::OsString]) -> i32 {
-    let Some((program, args)) = argv.split_first() else { return 2 };
-    let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    let start = Instant::now();
-    let child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            eprintln!("cannot run {program:?}: {e}");
-            return 2;
-        }
-    };
-    let (status, usage) = match sys::wait_rusage(child.id()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("wait4: {e}");
-            return 2;
-        }
-    };
-    let wall = start.elapsed();
-    // Already reaped; dropping a `Child` does not wait on it.
-    drop(child);
-    let us = |t: [i64; 2]| t[0] * 1_000_000 + t[1];
-    let exited = status & 0x7f == 0;
-    let code = (status >> 8) & 0xff;
-    println!("{} {} {} {} {}", wall.as_nanos(), us(usage.utime) + us(usage.stime), usage.maxrss, u8::from(exited), code);
-    0
-}
-
-#[cfg(not(target_os = "linux"))]
-fn measure_helper(_: &[std::ffi::OsString]) -> i32 {
-    2
-}
-
-#[cfg(not(target_os = "linux"))]
-fn run_measured(mut cmd: Command) -> AnyResult<Measured> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    let start = Instant::now();
-    let status = cmd.status()?;
-    Ok(Measured { wall: start.elapsed(), cpu: Duration::ZERO, maxrss_kib: 0, success: status.success(), code: status.code() })
-}
-
-/// The fraction of all CPUs busy over `window` while this benchmark runs
-/// nothing, from /proc/stat.
-fn background_cpu(window: Duration) -> Option<f64> {
-    fn sample() -> Option<(u64, u64)> {
-        let stat = fs::read_to_string("/proc/stat").ok()?;
-        let fields: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
-        let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
-        Some((fields.iter().sum(), idle))
-    }
-    let (total0, idle0) = sample()?;
-    std::thread::sleep(window);
-    let (total1, idle1) = sample()?;
-    let total = total1.checked_sub(total0).filter(|t| *t > 0)?;
-    Some(1.0 - idle1.saturating_sub(idle0) as f64 / total as f64)
-}
-
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
-}
+// Statistics
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut v: Vec<f64> = values.collect();
