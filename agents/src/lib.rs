@@ -20,7 +20,10 @@
 #![forbid(unsafe_code)]
 
 mod command;
+mod coverage;
 mod file;
+mod junit;
+mod sarif;
 pub mod roster;
 
 use std::path::{Path, PathBuf};
@@ -79,6 +82,40 @@ impl AgentTask {
             Some(_) => Err(AgentOutcome::missing_input(format!("setting '{key}' of [agents.\"{}\"] must be a non-empty string", self.agent))),
             None => Err(AgentOutcome::missing_input(format!("no '{key}' is configured; set it under [agents.\"{}\"] in conductor.toml", self.agent))),
         }
+    }
+
+    /// A list of repository paths from a setting that is a string or an
+    /// array of strings, or a missing-input outcome naming it.
+    pub fn paths_setting(&self, key: &str) -> Result<Vec<String>, AgentOutcome> {
+        match self.settings.get(key) {
+            Some(toml::Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| AgentOutcome::missing_input(format!("'{key}' of [agents.\"{}\"] must list paths as strings", self.agent))),
+            _ => self.text_setting(key).map(|p| vec![p.to_owned()]),
+        }
+    }
+
+    /// Reads each listed report whole (reports are small), or a missing-input
+    /// outcome naming the first that cannot be read.
+    pub fn read_reports(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, AgentOutcome> {
+        let paths = self.paths_setting(key)?;
+        paths
+            .into_iter()
+            .map(|p| match std::fs::read(self.resolve(&p)) {
+                Ok(bytes) => Ok((p, bytes)),
+                Err(e) => Err(AgentOutcome::missing_input(format!("{p} cannot be read: {e}"))),
+            })
+            .collect()
+    }
+
+    /// The reports as evidence files.
+    pub fn report_files(&self, reports: &[(String, Vec<u8>)]) -> Vec<ProducedFile> {
+        reports
+            .iter()
+            .map(|(p, _)| ProducedFile { name: Path::new(p).file_name().map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned()), path: self.resolve(p) })
+            .collect()
     }
 
     /// A path relative to the repository.
@@ -156,7 +193,13 @@ pub trait Agent: Send + Sync {
 
 /// Every implemented kind.
 pub fn kinds() -> Vec<Box<dyn Agent>> {
-    vec![Box::new(command::CommandAgent), Box::new(file::FileAgent)]
+    vec![
+        Box::new(command::CommandAgent),
+        Box::new(file::FileAgent),
+        Box::new(junit::JunitAgent),
+        Box::new(coverage::CoverageAgent),
+        Box::new(sarif::SarifAgent),
+    ]
 }
 
 /// The implemented kind called `name`.

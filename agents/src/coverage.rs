@@ -1,0 +1,127 @@
+//! The `coverage` kind: line coverage from Cobertura XML (coverage.py,
+//! gcovr, cargo-llvm-cov, JaCoCo converters) or LCOV tracefiles (lcov,
+//! c8, grcov), against `min_line_rate` (a fraction, such as 0.8).
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::json;
+
+use crate::{Agent, AgentOutcome, AgentTask, Verdict};
+
+/// Reads the coverage reports named by `reports`.
+pub struct CoverageAgent;
+
+#[async_trait::async_trait]
+impl Agent for CoverageAgent {
+    fn kind(&self) -> &'static str {
+        "coverage"
+    }
+
+    async fn run(&self, task: &AgentTask) -> AgentOutcome {
+        let min = match task.settings.get("min_line_rate") {
+            Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).filter(|r| (0.0..=1.0).contains(r)) {
+                Some(rate) => rate,
+                None => return AgentOutcome::missing_input(format!("min_line_rate of [agents.\"{}\"] must be a number from 0 to 1, such as 0.8", task.agent)),
+            },
+            None => return AgentOutcome::missing_input(format!("no 'min_line_rate' is configured; set it under [agents.\"{}\"] in conductor.toml", task.agent)),
+        };
+        let reports = match task.read_reports("reports") {
+            Ok(r) => r,
+            Err(missing) => return missing,
+        };
+        let (mut covered, mut valid) = (0u64, 0u64);
+        for (path, bytes) in &reports {
+            match lines(bytes) {
+                Ok((c, v)) => (covered, valid) = (covered + c, valid + v),
+                Err(e) => return AgentOutcome::error(format!("{path} is neither Cobertura XML nor LCOV: {e}")),
+            }
+        }
+        let rate = if valid == 0 { 0.0 } else { covered as f64 / valid as f64 };
+        let (verdict, reason) = if valid == 0 {
+            (Verdict::Fail, "the reports cover no lines".to_owned())
+        } else if rate < min {
+            (Verdict::Fail, format!("line coverage {:.1}% is below the required {:.1}%", rate * 100.0, min * 100.0))
+        } else {
+            (Verdict::Pass, format!("line coverage {:.1}% meets the required {:.1}%", rate * 100.0, min * 100.0))
+        };
+        let facts = json!({ "linesCovered": covered, "linesValid": valid, "lineRate": rate, "minLineRate": min });
+        AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) }
+    }
+}
+
+/// (covered, valid) lines of one report, by its format.
+fn lines(bytes: &[u8]) -> Result<(u64, u64), String> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).map_or(&bytes[..0], |i| &bytes[i..]);
+    if start.starts_with(b"<") { cobertura(bytes) } else { lcov(bytes) }
+}
+
+/// Cobertura: the root `<coverage>` element's `lines-covered` and `lines-valid`.
+fn cobertura(bytes: &[u8]) -> Result<(u64, u64), String> {
+    let mut reader = Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| format!("at byte {}: {e}", reader.error_position()))? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().into_inner() == "coverage" => {
+                let attr = |key: &str| e.attributes().flatten().find(|a| a.key.as_ref() == key).and_then(|a| a.value.parse::<u64>().ok());
+                return match (attr("lines-covered"), attr("lines-valid")) {
+                    (Some(c), Some(v)) if c <= v => Ok((c, v)),
+                    _ => Err("<coverage> lacks consistent lines-covered and lines-valid".into()),
+                };
+            }
+            Event::Eof => return Err("no <coverage> element".into()),
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// LCOV: the sums of `LH:` (lines hit) and `LF:` (lines found) over all records.
+fn lcov(bytes: &[u8]) -> Result<(u64, u64), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+    let (mut hit, mut found, mut records) = (0u64, 0u64, 0u64);
+    for (n, line) in text.lines().enumerate() {
+        let number = |v: &str| v.trim().parse::<u64>().map_err(|_| format!("line {}: '{line}' is not a count", n + 1));
+        if let Some(v) = line.strip_prefix("LH:") {
+            hit += number(v)?;
+        } else if let Some(v) = line.strip_prefix("LF:") {
+            found += number(v)?;
+        } else if line == "end_of_record" {
+            records += 1;
+        }
+    }
+    if records == 0 || hit > found {
+        return Err("no consistent LF/LH records ending in end_of_record".into());
+    }
+    Ok((hit, found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_formats() {
+        let cobertura_xml = br#"<?xml version="1.0" ?><coverage line-rate="0.86" lines-valid="22" lines-covered="19"><packages/></coverage>"#;
+        assert_eq!(lines(cobertura_xml).unwrap(), (19, 22));
+        let tracefile = b"TN:\nSF:a.rs\nDA:1,1\nLF:10\nLH:7\nend_of_record\nSF:b.rs\nLF:10\nLH:10\nend_of_record\n";
+        assert_eq!(lines(tracefile).unwrap(), (17, 20));
+        assert!(lines(b"hello").is_err());
+        assert!(lines(b"<coverage/>").is_err());
+    }
+
+    #[tokio::test]
+    async fn judges_against_the_threshold() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lcov.info"), "SF:a\nLF:10\nLH:7\nend_of_record\n").unwrap();
+        let task = |min: f64| {
+            let mut settings = toml::Table::new();
+            settings.insert("reports".into(), "lcov.info".into());
+            settings.insert("min_line_rate".into(), min.into());
+            AgentTask::new("CI/CD Engineer", "coverage", "P0", dir.path(), dir.path(), settings)
+        };
+        assert_eq!(CoverageAgent.run(&task(0.7)).await.verdict, Verdict::Pass);
+        let low = CoverageAgent.run(&task(0.8)).await;
+        assert_eq!(low.verdict, Verdict::Fail);
+        assert!(low.reason.contains("70.0%"), "{}", low.reason);
+    }
+}
