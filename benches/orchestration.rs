@@ -62,7 +62,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{MEASURE_ARG, Measured, background_cpu, loadavg, measure_helper, run_measured};
+use measure::{MEASURE_ARG, print_conditions, Measured, background_cpu, loadavg, measure_helper, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::keys::SecretKey;
@@ -247,17 +247,7 @@ fn run() -> AnyResult<()> {
 
     println!();
     println!("orchestration: {reps} repetitions, {} CPUs, fresh copy of the prepared repository per run", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
-    println!("load average before: {load_before}");
-    println!("load average after:  {load_after}");
-    match background {
-        Some(busy) => {
-            println!("background CPU use just before timing: {:.0}% of all CPUs", busy * 100.0);
-            if busy > 0.10 {
-                println!("WARNING: other processes were using the CPUs; wall times are inflated (rerun on a quiet machine)");
-            }
-        }
-        None => println!("background CPU use: unknown (no /proc/stat)"),
-    }
+    print_conditions(&load_before, &load_after, background, "wall times are inflated");
     println!();
     println!("| runs | agents | `run --all` median ms | min ms | cpu median ms | ledger appends/run | bus messages/run | messages/s (median) | messages/s (min) | < {LIMIT_MS} ms |");
     println!("|---|---|---|---|---|---|---|---|---|---|");

@@ -36,7 +36,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{MEASURE_ARG, background_cpu, loadavg, measure_helper, run_measured};
+use measure::{MEASURE_ARG, print_conditions, background_cpu, loadavg, measure_helper, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::digest::Sha256;
@@ -172,17 +172,7 @@ fn run() -> AnyResult<()> {
 
     println!();
     println!("verify_pack: {} repetitions, warm page cache, {} CPUs", params.reps, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
-    println!("load average before: {load_before}");
-    println!("load average after:  {load_after}");
-    match background {
-        Some(busy) => {
-            println!("background CPU use just before timing: {:.0}% of all CPUs", busy * 100.0);
-            if busy > 0.10 {
-                println!("WARNING: other processes were using the CPUs; the wall-time ratio is distorted (rerun on a quiet machine)");
-            }
-        }
-        None => println!("background CPU use: unknown (no /proc/stat)"),
-    }
+    print_conditions(&load_before, &load_after, background, "the wall-time ratio is distorted");
     println!();
     println!("| records | evidence bytes | files | openssl median s | openssl min s | conductor median s | conductor min s | ratio (median) | ratio (min) | peak RSS MiB | time <= {RATIO_LIMIT}x | RSS < {RSS_LIMIT_MIB} MiB |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");

@@ -152,3 +152,20 @@ pub fn background_cpu(window: Duration) -> Option<f64> {
 pub fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
 }
+
+/// Prints the load averages around the timings and the background CPU use
+/// measured just before, warning (with `distorted`, what suffers) when other
+/// processes were busy.
+pub fn print_conditions(load_before: &str, load_after: &str, background: Option<f64>, distorted: &str) {
+    println!("load average before: {load_before}");
+    println!("load average after:  {load_after}");
+    match background {
+        Some(busy) => {
+            println!("background CPU use just before timing: {:.0}% of all CPUs", busy * 100.0);
+            if busy > 0.10 {
+                println!("WARNING: other processes were using the CPUs; {distorted} (rerun on a quiet machine)");
+            }
+        }
+        None => println!("background CPU use: unknown (no /proc/stat)"),
+    }
+}
