@@ -24,6 +24,7 @@ mod coverage;
 mod file;
 mod junit;
 mod sarif;
+mod vulnerabilities;
 pub mod roster;
 
 use std::path::{Path, PathBuf};
@@ -199,6 +200,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(junit::JunitAgent),
         Box::new(coverage::CoverageAgent),
         Box::new(sarif::SarifAgent),
+        Box::new(vulnerabilities::VulnerabilitiesAgent),
     ]
 }
 
