@@ -25,17 +25,11 @@ impl Agent for CoverageAgent {
             },
             None => return AgentOutcome::missing_input(format!("no 'min_line_rate' is configured; set it under [agents.\"{}\"] in conductor.toml", task.agent)),
         };
-        let reports = match task.read_reports("reports") {
-            Ok(r) => r,
-            Err(missing) => return missing,
+        let (reports, counts) = match task.parse_reports("reports", "Cobertura XML or LCOV", lines) {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
         };
-        let (mut covered, mut valid) = (0u64, 0u64);
-        for (path, bytes) in &reports {
-            match lines(bytes) {
-                Ok((c, v)) => (covered, valid) = (covered + c, valid + v),
-                Err(e) => return AgentOutcome::error(format!("{path} is neither Cobertura XML nor LCOV: {e}")),
-            }
-        }
+        let (covered, valid) = counts.into_iter().fold((0u64, 0u64), |(c, v), (dc, dv)| (c + dc, v + dv));
         let rate = if valid == 0 { 0.0 } else { covered as f64 / valid as f64 };
         let (verdict, reason) = if valid == 0 {
             (Verdict::Fail, "the reports cover no lines".to_owned())

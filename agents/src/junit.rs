@@ -30,17 +30,12 @@ impl Agent for JunitAgent {
     }
 
     async fn run(&self, task: &AgentTask) -> AgentOutcome {
-        let reports = match task.read_reports("reports") {
-            Ok(r) => r,
-            Err(missing) => return missing,
+        let (reports, tallies) = match task.parse_reports("reports", "JUnit XML", tally) {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
         };
         let mut total = Tally::default();
-        for (path, bytes) in &reports {
-            match tally(bytes) {
-                Ok(t) => total.add(t),
-                Err(e) => return AgentOutcome::error(format!("{path} is not JUnit XML: {e}")),
-            }
-        }
+        tallies.into_iter().for_each(|t| total.add(t));
         let (verdict, reason) = if total.tests == 0 {
             (Verdict::Fail, "the reports hold no test cases".to_owned())
         } else if total.failures + total.errors > 0 {

@@ -35,6 +35,9 @@ use serde_json::Value;
 
 pub use roster::{Roster, RosterAgent, RosterError};
 
+/// Reports read whole: (path as configured, bytes).
+pub type Reports = Vec<(String, Vec<u8>)>;
+
 /// How long an agent may run when its settings name no `timeout_seconds`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -100,7 +103,7 @@ impl AgentTask {
 
     /// Reads each listed report whole (reports are small), or a missing-input
     /// outcome naming the first that cannot be read.
-    pub fn read_reports(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, AgentOutcome> {
+    pub fn read_reports(&self, key: &str) -> Result<Reports, AgentOutcome> {
         let paths = self.paths_setting(key)?;
         paths
             .into_iter()
@@ -109,6 +112,26 @@ impl AgentTask {
                 Err(e) => Err(AgentOutcome::missing_input(format!("{p} cannot be read: {e}"))),
             })
             .collect()
+    }
+
+    /// Reads every report named by `key` and parses each with `parse`; a
+    /// report that does not parse is an error outcome naming it as not `what`.
+    pub fn parse_reports<T>(&self, key: &str, what: &str, parse: impl Fn(&[u8]) -> Result<T, String>) -> Result<(Reports, Vec<T>), AgentOutcome> {
+        let reports = self.read_reports(key)?;
+        let parsed = reports
+            .iter()
+            .map(|(path, bytes)| parse(bytes).map_err(|e| AgentOutcome::error(format!("{path} is not {what}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((reports, parsed))
+    }
+
+    /// A setting that must be one of `choices`, `default` when absent, or a
+    /// missing-input outcome listing the choices.
+    pub fn choice_setting(&self, key: &str, choices: &[&'static str], default: &'static str) -> Result<&'static str, AgentOutcome> {
+        let value = self.settings.get(key).and_then(toml::Value::as_str).unwrap_or(default);
+        choices.iter().copied().find(|c| *c == value).ok_or_else(|| {
+            AgentOutcome::missing_input(format!("{key} '{value}' of [agents.\"{}\"] is not one of {}", self.agent, choices.join(", ")))
+        })
     }
 
     /// The reports as evidence files.

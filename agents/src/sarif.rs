@@ -22,21 +22,12 @@ impl Agent for SarifAgent {
     }
 
     async fn run(&self, task: &AgentTask) -> AgentOutcome {
-        let fail_level = match task.settings.get("fail_level").and_then(toml::Value::as_str).unwrap_or("error") {
-            level if LEVELS.contains(&level) => level,
-            other => return AgentOutcome::missing_input(format!("fail_level '{other}' of [agents.\"{}\"] is not one of none, note, warning, error", task.agent)),
+        let parsed = task.choice_setting("fail_level", &LEVELS, "error").and_then(|level| Ok((level, task.parse_reports("reports", "a SARIF 2.1.0 log", results)?)));
+        let (fail_level, (reports, logs)) = match parsed {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
         };
-        let reports = match task.read_reports("reports") {
-            Ok(r) => r,
-            Err(missing) => return missing,
-        };
-        let mut findings = Vec::new();
-        for (path, bytes) in &reports {
-            match results(bytes) {
-                Ok(found) => findings.extend(found),
-                Err(e) => return AgentOutcome::error(format!("{path} is not a SARIF 2.1.0 log: {e}")),
-            }
-        }
+        let findings: Vec<Value> = logs.into_iter().flatten().collect();
         let rank = |level: &str| LEVELS.iter().position(|l| *l == level).unwrap_or(2);
         let blocking = findings.iter().filter(|f| rank(f["level"].as_str().unwrap_or("warning")) >= rank(fail_level) && fail_level != "none").count();
         let count = |level: &str| findings.iter().filter(|f| f["level"] == level).count();

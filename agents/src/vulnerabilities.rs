@@ -27,21 +27,14 @@ impl Agent for VulnerabilitiesAgent {
     }
 
     async fn run(&self, task: &AgentTask) -> AgentOutcome {
-        let threshold = match task.settings.get("fail_severity").and_then(toml::Value::as_str).unwrap_or("high") {
-            s if SEVERITIES[..5].contains(&s) => s,
-            other => return AgentOutcome::missing_input(format!("fail_severity '{other}' of [agents.\"{}\"] is not one of none, low, medium, high, critical", task.agent)),
+        // `unknown` is a severity a report can leave, not a threshold one can set.
+        let what = "an OSV-Scanner, npm audit or pip-audit JSON report";
+        let parsed = task.choice_setting("fail_severity", &SEVERITIES[..5], "high").and_then(|s| Ok((s, task.parse_reports("reports", what, parse)?)));
+        let (threshold, (reports, per_report)) = match parsed {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
         };
-        let reports = match task.read_reports("reports") {
-            Ok(r) => r,
-            Err(missing) => return missing,
-        };
-        let mut found = Vec::new();
-        for (path, bytes) in &reports {
-            match parse(bytes) {
-                Ok(v) => found.extend(v),
-                Err(e) => return AgentOutcome::error(format!("{path} is not an OSV-Scanner, npm audit or pip-audit JSON report: {e}")),
-            }
-        }
+        let found: Vec<Value> = per_report.into_iter().flatten().collect();
         let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s).unwrap_or(5);
         let blocking = found.iter().filter(|v| threshold != "none" && rank(v["severity"].as_str().unwrap_or("unknown")) >= rank(threshold)).count();
         let mut counts: BTreeMap<&str, usize> = SEVERITIES[1..].iter().map(|s| (*s, 0)).collect();
