@@ -62,7 +62,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{MEASURE_ARG, print_conditions, Measured, background_cpu, loadavg, measure_helper, run_measured};
+use measure::{Measured, background_cpu, loadavg, print_conditions, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::keys::SecretKey;
@@ -90,15 +90,7 @@ const GATES: [(&str, &str); 9] = [
 type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == MEASURE_ARG) {
-        std::process::exit(measure_helper(&args[2..]));
-    }
-    if let Err(e) = run() {
-        // A benchmark that cannot run is an error, unlike a missed limit.
-        eprintln!("orchestration bench: {e}");
-        std::process::exit(2);
-    }
+    measure::bench_main("orchestration", run);
 }
 
 fn env_u64(name: &str, default: u64) -> AnyResult<u64> {

@@ -36,7 +36,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{MEASURE_ARG, print_conditions, background_cpu, loadavg, measure_helper, run_measured};
+use measure::{background_cpu, loadavg, print_conditions, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::digest::Sha256;
@@ -59,15 +59,7 @@ const RSS_LIMIT_MIB: f64 = 100.0;
 type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == MEASURE_ARG) {
-        std::process::exit(measure_helper(&args[2..]));
-    }
-    if let Err(e) = run() {
-        // A benchmark that cannot run is an error, unlike a missed limit.
-        eprintln!("verify_pack bench: {e}");
-        std::process::exit(2);
-    }
+    measure::bench_main("verify_pack", run);
 }
 
 struct Params {

@@ -169,3 +169,16 @@ pub fn print_conditions(load_before: &str, load_after: &str, background: Option<
         None => println!("background CPU use: unknown (no /proc/stat)"),
     }
 }
+
+/// A benchmark's `main`: the measuring helper when called as one, else `run`.
+/// A benchmark that cannot run exits 2, unlike one that misses a limit.
+pub fn bench_main(name: &str, run: fn() -> AnyResult<()>) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == MEASURE_ARG) {
+        std::process::exit(measure_helper(&args[2..]));
+    }
+    if let Err(e) = run() {
+        eprintln!("{name} bench: {e}");
+        std::process::exit(2);
+    }
+}
