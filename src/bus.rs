@@ -31,6 +31,8 @@ pub enum Message {
         kind: String,
         /// Its settings from conductor.toml.
         settings: toml::Table,
+        /// The release it checks.
+        release: Box<agents::ReleaseContext>,
     },
     /// An agent finished with an outcome (any verdict).
     EvidenceProduced {

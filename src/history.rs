@@ -57,3 +57,41 @@ pub fn latest_decision(records: &[Record], phase: &str, gate: &str) -> Option<(b
     let reasons = r.statement.predicate.get("reasons").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default();
     Some((passed, reasons))
 }
+
+/// The latest outcome of every agent in the repository's previous release:
+/// of the other releases under `releases`, the one recorded most recently
+/// before `current` began. Unreadable releases are passed over, since an
+/// earlier release only adds comparisons and never decides on its own.
+pub fn previous_outcomes(releases: &std::path::Path, current: &[Record]) -> BTreeMap<String, agents::PreviousOutcome> {
+    previous_release(releases, current).map(|records| outcomes_of(&records)).unwrap_or_default()
+}
+
+fn previous_release(releases: &std::path::Path, current: &[Record]) -> Option<Vec<Record>> {
+    let current_id = current.first().map(|r| r.link.release.id.clone());
+    let started = current.first().map(|r| r.link.recorded_at);
+    let mut best: Option<(evidence::timestamp::Timestamp, Vec<Record>)> = None;
+    for entry in std::fs::read_dir(releases).ok()?.filter_map(Result::ok) {
+        let Ok(records) = evidence::ledger::read_records(&entry.path().join("ledger.intoto.jsonl")) else { continue };
+        let Some(last) = records.last() else { continue };
+        let when = last.link.recorded_at;
+        if Some(last.link.release.id.clone()) == current_id || started.is_some_and(|s| when > s) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(t, _)| when > *t) {
+            best = Some((when, records));
+        }
+    }
+    best.map(|(_, records)| records)
+}
+
+fn outcomes_of(records: &[Record]) -> BTreeMap<String, agents::PreviousOutcome> {
+    let mut outcomes = BTreeMap::new();
+    for r in of_type(records, AGENT_OUTCOME) {
+        let version = r.link.release.version.clone();
+        let p = &r.statement.predicate;
+        let Ok(verdict) = serde_json::from_value(p.get("verdict").cloned().unwrap_or(Value::Null)) else { continue };
+        let facts = p.get("facts").cloned().unwrap_or(Value::Null);
+        outcomes.insert(text(r, "agent").to_owned(), agents::PreviousOutcome { version, verdict, facts });
+    }
+    outcomes
+}

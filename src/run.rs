@@ -127,12 +127,19 @@ async fn run_phase(
     let publish = |message| bus.publish(Envelope { correlation_id: run.clone(), message });
     publish(Message::PhaseStarted { phase: phase.id.clone() }).await?;
     let finished: BTreeSet<String> = history::finished_agents(notary.ledger.records(), &phase.id, &run).into_iter().collect();
+    let previous = ctx.release.dir.parent().map(|releases| history::previous_outcomes(releases, notary.ledger.records())).unwrap_or_default();
     let mut pending = BTreeMap::new();
     for name in phase.agents().into_iter().filter(|a| !finished.contains(*a)) {
         let kind = ctx.roster.agent(name).map_or_else(String::new, |a| a.kind.clone());
         let task_id = task_id(&run, &phase.id, name);
         pending.insert(task_id.clone(), name.to_owned());
-        publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings: ctx.config.settings(name) }).await?;
+        let release = agents::ReleaseContext {
+            binding: ctx.release.state.binding.clone(),
+            key: Some(ctx.release.state.key.clone()),
+            previous: previous.get(name).cloned(),
+        };
+        let settings = ctx.config.settings(name);
+        publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;
     }
     observer.phase_started(phase, pending.len());
     while !pending.is_empty() {
@@ -213,12 +220,12 @@ fn required_closure<'a>(plan: &'a PhasePlan, phase: &Phase) -> Vec<&'a Phase> {
 async fn worker(bus: Arc<dyn Bus>, mut tasks: Subscription, repo: PathBuf, scratch: PathBuf) {
     let limit = Arc::new(tokio::sync::Semaphore::new(PARALLELISM));
     while let Some(envelope) = tasks.next().await {
-        let Message::AgentTask { task_id, phase, agent, kind, settings } = envelope.message else { continue };
+        let Message::AgentTask { task_id, phase, agent, kind, settings, release } = envelope.message else { continue };
         let Ok(permit) = Arc::clone(&limit).acquire_owned().await else { return };
         let (bus, repo, scratch) = (Arc::clone(&bus), repo.clone(), scratch.join(&task_id));
         let correlation_id = envelope.correlation_id;
         tokio::spawn(async move {
-            let task = AgentTask::new(&agent, &kind, &phase, &repo, &scratch, settings);
+            let task = AgentTask::new(&agent, &kind, &phase, &repo, &scratch, settings).with_release(*release);
             let outcome = agents::run_task(task).await;
             let message = Message::EvidenceProduced { task_id, outcome: outcome.into() };
             let _ = bus.publish(Envelope { correlation_id, message }).await;

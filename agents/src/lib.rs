@@ -58,6 +58,34 @@ pub struct AgentTask {
     pub settings: toml::Table,
     /// How long it may take.
     pub timeout: Duration,
+    /// The release the task is for, when it runs inside one.
+    pub release: Option<ReleaseContext>,
+}
+
+/// What an agent may know about the release it checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseContext {
+    /// Version, commit, environment and release id.
+    pub binding: evidence::record::ReleaseBinding,
+    /// The notary's private key file, for kinds that sign with the release's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// The same agent's facts from the previous release of this repository,
+    /// for kinds that compare (new findings, regressions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousOutcome>,
+}
+
+/// An agent's latest outcome in an earlier release.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousOutcome {
+    /// That release's version.
+    pub version: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its facts.
+    pub facts: Value,
 }
 
 impl AgentTask {
@@ -76,7 +104,22 @@ impl AgentTask {
             scratch: scratch.to_owned(),
             settings,
             timeout,
+            release: None,
         }
+    }
+
+    /// The task bound to a release.
+    #[must_use]
+    pub fn with_release(mut self, release: ReleaseContext) -> Self {
+        self.release = Some(release);
+        self
+    }
+
+    /// The release, or a missing-input outcome for kinds that need one.
+    pub fn release(&self) -> Result<&ReleaseContext, AgentOutcome> {
+        self.release.as_ref().ok_or_else(|| {
+            AgentOutcome::missing_input(format!("{} needs the release it checks; run it through `conductor run` after `conductor init`", self.agent))
+        })
     }
 
     /// A setting as text, or a missing-input outcome naming it.
