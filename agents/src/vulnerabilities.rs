@@ -1,7 +1,8 @@
 //! The `vulnerabilities` kind: known vulnerabilities in dependencies from
-//! OSV-Scanner JSON, `npm audit --json` (v2) or `pip-audit -f json`, counted
-//! by severity. Fails when any is at or above `fail_severity` (`high` by
-//! default). A vulnerability whose severity the report does not give counts
+//! OSV-Scanner JSON, `cargo audit --json`, `npm audit --json` (v2) or
+//! `pip-audit -f json`, counted by severity. Fails when any is at or above
+//! `fail_severity` (`high` by default), or when cargo-audit reports a yanked
+//! crate in the lock file and `allow_yanked` is not set. A vulnerability whose severity the report does not give counts
 //! as `unknown`, which fails at every threshold but `none`: an unrated
 //! vulnerability never passes silently.
 
@@ -28,13 +29,18 @@ impl Agent for VulnerabilitiesAgent {
 
     async fn run(&self, task: &AgentTask) -> AgentOutcome {
         // `unknown` is a severity a report can leave, not a threshold one can set.
-        let what = "an OSV-Scanner, npm audit or pip-audit JSON report";
+        let what = "an OSV-Scanner, cargo-audit, npm audit or pip-audit JSON report";
+        let allow_yanked = task.settings.get("allow_yanked").and_then(toml::Value::as_bool).unwrap_or(false);
         let parsed = task.choice_setting("fail_severity", &SEVERITIES[..5], "high").and_then(|s| Ok((s, task.parse_reports("reports", what, parse)?)));
         let (threshold, (reports, per_report)) = match parsed {
             Ok(parsed) => parsed,
             Err(outcome) => return outcome,
         };
-        let found: Vec<Value> = per_report.into_iter().flatten().collect();
+        let (mut found, mut yanked) = (Vec::new(), Vec::new());
+        for report in per_report {
+            found.extend(report.vulnerabilities);
+            yanked.extend(report.yanked);
+        }
         let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s).unwrap_or(5);
         let blocking = found.iter().filter(|v| threshold != "none" && rank(v["severity"].as_str().unwrap_or("unknown")) >= rank(threshold)).count();
         let mut counts: BTreeMap<&str, usize> = SEVERITIES[1..].iter().map(|s| (*s, 0)).collect();
@@ -43,31 +49,78 @@ impl Agent for VulnerabilitiesAgent {
         }
         let (verdict, reason) = if blocking > 0 {
             (Verdict::Fail, format!("{blocking} of {} vulnerabilities are at or above {threshold} (or unrated)", found.len()))
+        } else if !yanked.is_empty() && !allow_yanked {
+            let names: Vec<String> = yanked.iter().map(|y| format!("{} {}", text(y, "package"), text(y, "version"))).collect();
+            (Verdict::Fail, format!("the lock file pins {} yanked package(s): {}", yanked.len(), names.join(", ")))
         } else {
             (Verdict::Pass, format!("{} vulnerabilities, none at or above {threshold}", found.len()))
         };
-        let facts = json!({ "failSeverity": threshold, "counts": counts, "vulnerabilities": found.iter().take(KEPT).collect::<Vec<_>>() });
+        let facts = json!({
+            "failSeverity": threshold, "counts": counts, "vulnerabilities": found.iter().take(KEPT).collect::<Vec<_>>(),
+            "yanked": yanked.iter().take(KEPT).collect::<Vec<_>>(), "allowYanked": allow_yanked,
+        });
         AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) }
     }
 }
 
-/// Every vulnerability in one report: id, package, version, severity.
-fn parse(bytes: &[u8]) -> Result<Vec<Value>, String> {
+/// What one report says.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    /// Each vulnerability: id, package, version, severity.
+    pub(crate) vulnerabilities: Vec<Value>,
+    /// Each yanked package the lock file pins: package, version.
+    pub(crate) yanked: Vec<Value>,
+}
+
+/// Reads one report in whichever of the four formats it is.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Report, String> {
     let report: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let found = |vulnerabilities| Ok(Report { vulnerabilities, yanked: vec![] });
     if let Some(results) = report.get("results").and_then(Value::as_array) {
-        return Ok(results.iter().flat_map(osv_result).collect());
+        return found(results.iter().flat_map(osv_result).collect());
+    }
+    if let Some(list) = report.pointer("/vulnerabilities/list").and_then(Value::as_array) {
+        return Ok(cargo_audit(list, &report));
     }
     if let Some(vulns) = report.get("vulnerabilities").and_then(Value::as_object) {
-        return Ok(vulns.iter().map(|(name, v)| entry(v.get("name").and_then(Value::as_str).unwrap_or(name), "", "", v.get("severity").and_then(Value::as_str))).collect());
+        return found(vulns.iter().map(|(name, v)| entry(v.get("name").and_then(Value::as_str).unwrap_or(name), "", "", v.get("severity").and_then(Value::as_str))).collect());
     }
     if let Some(deps) = report.get("dependencies").and_then(Value::as_array) {
         let pip = deps.iter().flat_map(|d| {
             let (name, version) = (text(d, "name"), text(d, "version"));
             d.get("vulns").and_then(Value::as_array).into_iter().flatten().map(move |v| entry(name, version, text(v, "id"), None))
         });
-        return Ok(pip.collect());
+        return found(pip.collect());
     }
-    Err("expected \"results\" (OSV-Scanner), \"vulnerabilities\" (npm audit) or \"dependencies\" (pip-audit)".into())
+    Err("expected \"results\" (OSV-Scanner), \"vulnerabilities\" (cargo-audit or npm audit) or \"dependencies\" (pip-audit)".into())
+}
+
+/// `cargo audit --json`: advisories rated from their CVSS v3 vector, and the
+/// yanked crates among its warnings.
+fn cargo_audit(list: &[Value], report: &Value) -> Report {
+    let vulnerabilities = list
+        .iter()
+        .map(|v| {
+            let advisory = &v["advisory"];
+            let rated = advisory.get("cvss").and_then(Value::as_str).and_then(cvss_vector_band);
+            let package = if text(&v["package"], "name").is_empty() { text(advisory, "package") } else { text(&v["package"], "name") };
+            entry(package, text(&v["package"], "version"), text(advisory, "id"), rated)
+        })
+        .collect();
+    let yanked = report
+        .pointer("/warnings/yanked")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|w| json!({ "package": text(&w["package"], "name"), "version": text(&w["package"], "version") }))
+        .collect();
+    Report { vulnerabilities, yanked }
+}
+
+/// The band of a CVSS v3 vector's base score, if the vector parses.
+fn cvss_vector_band(vector: &str) -> Option<&'static str> {
+    let parsed: cvss::v3::Vector = vector.parse().ok()?;
+    Some(cvss_band(parsed.base_score().value()))
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -102,7 +155,8 @@ fn osv_result(result: &Value) -> Vec<Value> {
                 .find(|g| g.get("ids").and_then(Value::as_array).is_some_and(|ids| ids.iter().any(|i| i == id)))
                 .and_then(|g| g.get("max_severity").and_then(Value::as_str))
                 .and_then(|s| s.parse::<f64>().ok());
-            let rated = score.map(cvss_band).or_else(|| vuln.pointer("/database_specific/severity").and_then(Value::as_str));
+            let vector = vuln.get("severity").and_then(Value::as_array).into_iter().flatten().find_map(|s| s.get("score").and_then(Value::as_str).and_then(cvss_vector_band));
+            let rated = score.map(cvss_band).or(vector).or_else(|| vuln.pointer("/database_specific/severity").and_then(Value::as_str));
             out.push(entry(name, version, id, rated));
         }
     }
@@ -129,14 +183,48 @@ mod tests {
         let osv = br#"{"results":[{"packages":[{"package":{"name":"requests","version":"2.19.0","ecosystem":"PyPI"},
             "vulnerabilities":[{"id":"GHSA-x84v"},{"id":"PYSEC-1","database_specific":{"severity":"MODERATE"}}],
             "groups":[{"ids":["GHSA-x84v"],"max_severity":"7.5"}]}]}]}"#;
-        let v = parse(osv).unwrap();
+        let v = parse(osv).unwrap().vulnerabilities;
         assert_eq!((v[0]["severity"].as_str(), v[1]["severity"].as_str()), (Some("high"), Some("medium")));
         let npm = br#"{"auditReportVersion":2,"vulnerabilities":{"lodash":{"name":"lodash","severity":"critical"},"minimist":{"name":"minimist","severity":"moderate"}}}"#;
-        let v = parse(npm).unwrap();
+        let v = parse(npm).unwrap().vulnerabilities;
         assert_eq!((v[0]["severity"].as_str(), v[1]["severity"].as_str()), (Some("critical"), Some("medium")));
         let pip = br#"{"dependencies":[{"name":"jinja2","version":"2.10","vulns":[{"id":"PYSEC-2019-217"}]}]}"#;
-        assert_eq!(parse(pip).unwrap()[0]["severity"], "unknown");
+        assert_eq!(parse(pip).unwrap().vulnerabilities[0]["severity"], "unknown");
         assert!(parse(br#"{"hello":1}"#).is_err());
+    }
+
+    /// The shape `cargo audit --json` writes (rustsec 0.30): a CVSS v3 vector
+    /// per advisory, and yanked crates under warnings.
+    const CARGO_AUDIT: &str = r#"{"database":{"advisory-count":900},"lockfile":{"dependency-count":120},
+        "vulnerabilities":{"found":true,"count":2,"list":[
+          {"advisory":{"id":"RUSTSEC-2023-0071","package":"rsa","title":"Marvin Attack","cvss":"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N"},"package":{"name":"rsa","version":"0.9.6"}},
+          {"advisory":{"id":"RUSTSEC-2024-0001","package":"demo","cvss":null},"package":{"name":"demo","version":"1.0.0"}}]},
+        "warnings":{"yanked":[{"kind":"yanked","package":{"name":"futures-util","version":"0.3.29"}}]}}"#;
+
+    #[test]
+    fn reads_cargo_audit_with_cvss_vectors_and_yanked_crates() {
+        let report = parse(CARGO_AUDIT.as_bytes()).unwrap();
+        let v = &report.vulnerabilities;
+        assert_eq!((v[0]["id"].as_str(), v[0]["severity"].as_str()), (Some("RUSTSEC-2023-0071"), Some("medium")), "5.9 is medium");
+        assert_eq!(v[1]["severity"], "unknown", "an advisory without a vector is unrated");
+        assert_eq!(report.yanked, vec![json!({"package": "futures-util", "version": "0.3.29"})]);
+    }
+
+    #[tokio::test]
+    async fn a_yanked_crate_fails_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = r#"{"vulnerabilities":{"found":false,"count":0,"list":[]},"warnings":{"yanked":[{"kind":"yanked","package":{"name":"futures-util","version":"0.3.29"}}]}}"#;
+        std::fs::write(dir.path().join("audit.json"), audit).unwrap();
+        let task = |allow: bool| {
+            let mut settings = toml::Table::new();
+            settings.insert("reports".into(), "audit.json".into());
+            settings.insert("allow_yanked".into(), allow.into());
+            AgentTask::new("Vendor Sentinel", "vulnerabilities", "P0", dir.path(), dir.path(), settings)
+        };
+        let outcome = VulnerabilitiesAgent.run(&task(false)).await;
+        assert_eq!(outcome.verdict, Verdict::Fail);
+        assert!(outcome.reason.contains("futures-util 0.3.29"), "{}", outcome.reason);
+        assert_eq!(VulnerabilitiesAgent.run(&task(true)).await.verdict, Verdict::Pass);
     }
 
     #[tokio::test]
