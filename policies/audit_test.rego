@@ -36,7 +36,7 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(good_facts, agent, {}),
 	"sequence": seq,
 }
 
@@ -45,7 +45,16 @@ passing_evidence := [e |
 	e := evidence_for(agent, "pass", "ok", i + 1)
 ]
 
-passing_prior := []
+good_facts := {"Compliance Officer": {"path": "docs/compliance.md", "size": 2048}}
+
+passing_prior := [
+	{"phase": "P0", "gate": "supply_chain", "passed": true, "reasons": []},
+	{"phase": "P0", "gate": "hardening", "passed": true, "reasons": []},
+]
+
+deny_with(evidence, prior, settings) := denials if {
+	denials := data.conductor.gates.audit.deny with input as object.union(gate_input(evidence, prior), {"settings": settings})
+}
 
 gate_input(evidence, prior) := {
 	"release": release,
@@ -99,4 +108,18 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+test_a_failed_p0_gate_denies_with_its_reason if {
+	prior := [{"phase": "P0", "gate": "supply_chain", "passed": true, "reasons": []}, {"phase": "P0", "gate": "hardening", "passed": false, "reasons": ["Secrets Escrow: 1 secrets found"]}]
+	deny_with(passing_evidence, prior, {}) == {"the audit needs the hardening gate passed first: Secrets Escrow: 1 secrets found"}
+	count(deny_with(passing_evidence, prior, {"required_gates": ["supply_chain"]})) == 0
+}
+
+test_an_undecided_gate_denies if {
+	deny_with(passing_evidence, [], {"required_gates": ["supply_chain"]}) == {"the audit needs the supply_chain gate passed first: it was never decided"}
+}
+
+test_a_thin_compliance_report_denies if {
+	deny_with(passing_evidence, passing_prior, {"min_compliance_bytes": 4096}) == {"Compliance Officer: the compliance report docs/compliance.md has 2048 bytes, fewer than 4096"}
 }

@@ -36,7 +36,7 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(good_facts, agent, {}),
 	"sequence": seq,
 }
 
@@ -45,7 +45,19 @@ passing_evidence := [e |
 	e := evidence_for(agent, "pass", "ok", i + 1)
 ]
 
+good_facts := {
+	"Docs Librarian": {"problems": [], "counts": {}},
+	"Runbook Editor": {"problems": [], "counts": {}},
+	"Comms Bard": {"path": "docs/release-notes.md", "size": 900},
+}
+
 passing_prior := []
+
+broken := {"problems": [{"file": "README.md", "line": 12, "code": "broken-link", "message": "docs/setup.md does not exist"}]}
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.doc_lint.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
 
 gate_input(evidence, prior) := {
 	"release": release,
@@ -99,4 +111,15 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+test_each_docs_problem_is_named if {
+	evidence := [object.union(e, {"facts": broken}) | some e in passing_evidence; e.agent == "Docs Librarian"]
+	others := [e | some e in passing_evidence; e.agent != "Docs Librarian"]
+	deny_with(array.concat(others, evidence), {}) == {"Docs Librarian: README.md:12: broken-link: docs/setup.md does not exist"}
+	count(deny_with(array.concat(others, evidence), {"ignore_codes": ["broken-link"]})) == 0
+}
+
+test_empty_release_notes_deny if {
+	deny_with(passing_evidence, {"min_release_notes_bytes": 1000}) == {"Comms Bard: the release notes docs/release-notes.md have 900 bytes, fewer than 1000"}
 }

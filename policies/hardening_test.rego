@@ -30,14 +30,29 @@ kind := {
 
 release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
 
-evidence_for(agent, verdict, reason, seq) := {
+# Facts as each kind files them for a release in good order.
+good_facts := {
+	"InfraSec": {"counts": {"error": 0, "warning": 2}, "findings": [{"ruleId": "CKV_DOCKER_2", "level": "warning", "uri": "Dockerfile", "line": 1}]},
+	"AppSec": {"counts": {"error": 0, "warning": 1}, "findings": [{"ruleId": "python.flask.debug", "level": "warning", "uri": "app.py", "line": 30}], "new": 0, "newFindings": [], "previousVersion": "v0.9.0"},
+	"Secrets Escrow": {"total": 0, "findings": []},
+}
+
+evidence_for(agent, verdict, reason, seq) := with_facts(agent, verdict, reason, seq, good_facts[agent])
+
+with_facts(agent, verdict, reason, seq, facts) := {
 	"agent": agent,
 	"kind": kind[agent],
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": facts,
 	"sequence": seq,
+}
+
+replaced(agent, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, "pass", "ok", 99, facts)])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.hardening.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
 }
 
 passing_evidence := [e |
@@ -99,4 +114,25 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+test_sast_error_denies_naming_the_rule_and_place if {
+	facts := {"counts": {"error": 1}, "findings": [{"ruleId": "python.lang.security.eval", "level": "error", "uri": "app.py", "line": 12}]}
+	deny_with(replaced("AppSec", facts), {}) == {"AppSec: 1 sast findings at error exceed the limit of 0: python.lang.security.eval at app.py:12"}
+	count(deny_with(replaced("AppSec", facts), {"max_sast_errors": 1})) == 0
+}
+
+test_iac_warning_limit_from_settings if {
+	deny_with(passing_evidence, {"max_iac_warnings": 1}) == {"InfraSec: 2 iac-scan findings at warning exceed the limit of 1: CKV_DOCKER_2 at Dockerfile:1"}
+}
+
+test_new_findings_limit if {
+	facts := object.union(good_facts.AppSec, {"new": 1, "newFindings": [{"ruleId": "python.flask.debug", "uri": "app.py", "line": 30}]})
+	count(deny_with(replaced("AppSec", facts), {})) == 0
+	deny_with(replaced("AppSec", facts), {"max_new_sast_findings": 0}) == {"AppSec: 1 findings are new since v0.9.0, more than 0: python.flask.debug at app.py:30"}
+}
+
+test_a_secret_denies_naming_rule_and_place if {
+	facts := {"total": 1, "findings": [{"rule": "aws-access-key-id", "file": "config/settings.py", "line": 4, "fingerprint": "ab12"}]}
+	deny_with(replaced("Secrets Escrow", facts), {}) == {"Secrets Escrow: 1 secrets found: aws-access-key-id at config/settings.py:4; remove and rotate them, or allowlist or baseline false positives"}
 }

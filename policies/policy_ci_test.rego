@@ -14,42 +14,62 @@ agents := [
 ]
 
 needs := [
-	"coverage",
 	"junit",
 	"policy-test",
 	"lint",
 	"template-drift",
 	"preflight",
+	"environment-check",
 ]
 
 record_type := {
-	"CI/CD Engineer": "coverage",
+	"CI/CD Engineer": "preflight",
 	"QE Generalist": "junit",
 	"Policy Gatekeeper": "policy-test",
 	"Lint Marshal": "lint",
 	"Template Keeper": "template-drift",
-	"Platform/DevOps": "preflight",
+	"Platform/DevOps": "environment-check",
 }
 
 kind := {
-	"CI/CD Engineer": "coverage",
+	"CI/CD Engineer": "preflight",
 	"QE Generalist": "junit",
 	"Policy Gatekeeper": "command",
 	"Lint Marshal": "sarif",
 	"Template Keeper": "command",
-	"Platform/DevOps": "preflight",
+	"Platform/DevOps": "command",
 }
 
 release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
 
-evidence_for(agent, verdict, reason, seq) := {
+checks := [{"id": id, "passed": true, "detail": "ok"} | some id in ["remote-sync", "merge", "clean-tree", "secrets", "gitignore", "conventional-commits", "lockfiles"]]
+
+# Facts as each kind files them for a release in good order.
+good_facts := {
+	"CI/CD Engineer": {"checks": checks},
+	"QE Generalist": {"tests": 120, "failing": [], "flaky": 1, "flakyTests": ["tests.test_api.test_login"], "coverage": {"lineRate": 0.86}},
+	"Policy Gatekeeper": {"exitCode": 0},
+	"Lint Marshal": {"counts": {"error": 0, "warning": 3, "note": 1}, "findings": [{"ruleId": "E501", "level": "warning", "uri": "app.py", "line": 7}]},
+	"Template Keeper": {"exitCode": 0},
+	"Platform/DevOps": {"exitCode": 0},
+}
+
+evidence_for(agent, verdict, reason, seq) := with_facts(agent, verdict, reason, seq, good_facts[agent])
+
+with_facts(agent, verdict, reason, seq, facts) := {
 	"agent": agent,
 	"kind": kind[agent],
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": facts,
 	"sequence": seq,
+}
+
+replaced(agent, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, "pass", "ok", 99, facts)])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.policy_ci.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
 }
 
 passing_evidence := [e |
@@ -78,7 +98,7 @@ test_missing_agent_denies if {
 	denials := data.conductor.gates.policy_ci.deny with input as gate_input(evidence, passing_prior)
 	denials == {
 		"CI/CD Engineer: no evidence recorded",
-		"no passing coverage evidence",
+		"no passing preflight evidence",
 	}
 }
 
@@ -89,7 +109,7 @@ test_failed_verdict_denies if {
 	denials := data.conductor.gates.policy_ci.deny with input as gate_input(evidence, passing_prior)
 	denials == {
 		"CI/CD Engineer: fail: threshold exceeded: 3 findings",
-		"no passing coverage evidence",
+		"no passing preflight evidence",
 	}
 }
 
@@ -111,4 +131,41 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+qe := good_facts["QE Generalist"]
+
+test_low_coverage_denies_with_the_figures if {
+	facts := object.union(qe, {"coverage": {"lineRate": 0.7251}})
+	deny_with(replaced("QE Generalist", facts), {}) == {"QE Generalist: line coverage 72.5% is below the gate's minimum of 80%"}
+	count(deny_with(replaced("QE Generalist", facts), {"min_line_rate": 0.7})) == 0
+}
+
+test_missing_coverage_denies if {
+	facts := object.remove(qe, ["coverage"])
+	deny_with(replaced("QE Generalist", facts), {}) == {"QE Generalist: the test evidence carries no coverage figures; set coverage and min_line_rate for the agent"}
+}
+
+test_failing_tests_are_named if {
+	facts := object.union(qe, {"failing": ["tests.test_api.test_refund"]})
+	deny_with(replaced("QE Generalist", facts), {}) == {"QE Generalist: failing tests: tests.test_api.test_refund"}
+}
+
+test_flaky_tests_limit_from_settings if {
+	deny_with(passing_evidence, {"max_flaky_tests": 0}) == {"QE Generalist: 1 flaky tests exceed the limit of 0: tests.test_api.test_login"}
+}
+
+test_too_few_tests_deny if {
+	deny_with(passing_evidence, {"min_tests": 500}) == {"QE Generalist: the reports hold 120 tests, fewer than 500"}
+}
+
+test_lint_errors_deny_naming_the_finding if {
+	facts := {"counts": {"error": 1}, "findings": [{"ruleId": "F821", "level": "error", "uri": "app.py", "line": 12}]}
+	deny_with(replaced("Lint Marshal", facts), {}) == {"Lint Marshal: 1 lint findings at error exceed the limit of 0: F821 at app.py:12"}
+	deny_with(passing_evidence, {"max_lint_warnings": 2}) == {"Lint Marshal: 3 lint findings at warning exceed the limit of 2: E501 at app.py:7"}
+}
+
+test_failed_preflight_check_is_named if {
+	facts := {"checks": array.concat(checks, [{"id": "clean-tree", "passed": false, "detail": "2 files have local changes: app.py, README.md"}])}
+	deny_with(replaced("CI/CD Engineer", facts), {}) == {"CI/CD Engineer: pre-flight clean-tree failed: 2 files have local changes: app.py, README.md"}
 }

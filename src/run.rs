@@ -200,6 +200,7 @@ fn gate_input(ctx: &RunContext, records: &[evidence::record::Record], phase: &Ph
         "release": { "version": b.version, "commit": b.commit, "environment": b.environment },
         "phase": phase.id,
         "gate": { "id": gate.id, "agents": gate.agents, "needs": gate.needs },
+        "settings": ctx.config.gate_settings(&gate.id),
         "evidence": evidence,
         "prior_gates": prior,
     })

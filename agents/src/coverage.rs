@@ -18,33 +18,63 @@ impl Agent for CoverageAgent {
     }
 
     async fn run(&self, task: &AgentTask) -> AgentOutcome {
-        let min = match task.settings.get("min_line_rate") {
-            Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).filter(|r| (0.0..=1.0).contains(r)) {
-                Some(rate) => rate,
-                None => return AgentOutcome::missing_input(format!("min_line_rate of [agents.\"{}\"] must be a number from 0 to 1, such as 0.8", task.agent)),
-            },
-            None => return AgentOutcome::missing_input(format!("no 'min_line_rate' is configured; set it under [agents.\"{}\"] in conductor.toml", task.agent)),
-        };
-        let (reports, counts) = match task.parse_reports("reports", "Cobertura XML or LCOV", lines) {
-            Ok(parsed) => parsed,
-            Err(outcome) => return outcome,
-        };
-        let (covered, valid) = counts.into_iter().fold((0u64, 0u64), |(c, v), (dc, dv)| (c + dc, v + dv));
-        let rate = if valid == 0 { 0.0 } else { covered as f64 / valid as f64 };
-        let (verdict, reason) = if valid == 0 {
-            (Verdict::Fail, "the reports cover no lines".to_owned())
-        } else if rate < min {
-            (Verdict::Fail, format!("line coverage {:.1}% is below the required {:.1}%", rate * 100.0, min * 100.0))
-        } else {
-            (Verdict::Pass, format!("line coverage {:.1}% meets the required {:.1}%", rate * 100.0, min * 100.0))
-        };
-        let facts = json!({ "linesCovered": covered, "linesValid": valid, "lineRate": rate, "minLineRate": min });
-        AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) }
+        match measure(task, "reports") {
+            Ok((reports, coverage)) => {
+                let (verdict, reason) = coverage.judge();
+                AgentOutcome { verdict, reason, facts: coverage.facts(), files: task.report_files(&reports) }
+            }
+            Err(outcome) => outcome,
+        }
     }
 }
 
+/// Line coverage summed over reports, with the minimum it is held to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Coverage {
+    covered: u64,
+    valid: u64,
+    min: f64,
+}
+
+impl Coverage {
+    fn rate(self) -> f64 {
+        if self.valid == 0 { 0.0 } else { self.covered as f64 / self.valid as f64 }
+    }
+
+    /// The verdict against the minimum, with the figures in the reason.
+    pub(crate) fn judge(self) -> (Verdict, String) {
+        let (rate, min) = (self.rate() * 100.0, self.min * 100.0);
+        if self.valid == 0 {
+            (Verdict::Fail, "the coverage reports cover no lines".to_owned())
+        } else if self.rate() < self.min {
+            (Verdict::Fail, format!("line coverage {rate:.1}% is below the required {min:.1}%"))
+        } else {
+            (Verdict::Pass, format!("line coverage {rate:.1}% meets the required {min:.1}%"))
+        }
+    }
+
+    /// The figures as facts.
+    pub(crate) fn facts(self) -> serde_json::Value {
+        json!({ "linesCovered": self.covered, "linesValid": self.valid, "lineRate": self.rate(), "minLineRate": self.min })
+    }
+}
+
+/// Reads the coverage reports named by setting `key` and the required
+/// `min_line_rate`, or the outcome saying what is missing or unreadable.
+pub(crate) fn measure(task: &AgentTask, key: &str) -> Result<(crate::Reports, Coverage), AgentOutcome> {
+    let min = match task.settings.get("min_line_rate") {
+        Some(v) => v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).filter(|r| (0.0..=1.0).contains(r)).ok_or_else(|| {
+            AgentOutcome::missing_input(format!("min_line_rate of [agents.\"{}\"] must be a number from 0 to 1, such as 0.8", task.agent))
+        })?,
+        None => return Err(AgentOutcome::missing_input(format!("no 'min_line_rate' is configured; set it under [agents.\"{}\"] in conductor.toml", task.agent))),
+    };
+    let (reports, counts) = task.parse_reports(key, "Cobertura XML or LCOV", lines)?;
+    let (covered, valid) = counts.into_iter().fold((0u64, 0u64), |(c, v), (dc, dv)| (c + dc, v + dv));
+    Ok((reports, Coverage { covered, valid, min }))
+}
+
 /// (covered, valid) lines of one report, by its format.
-fn lines(bytes: &[u8]) -> Result<(u64, u64), String> {
+pub(crate) fn lines(bytes: &[u8]) -> Result<(u64, u64), String> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).map_or(&bytes[..0], |i| &bytes[i..]);
     if start.starts_with(b"<") { cobertura(bytes) } else { lcov(bytes) }
 }
@@ -76,9 +106,9 @@ fn lcov(bytes: &[u8]) -> Result<(u64, u64), String> {
     for (n, line) in text.lines().enumerate() {
         let number = |v: &str| v.trim().parse::<u64>().map_err(|_| format!("line {}: '{line}' is not a count", n + 1));
         if let Some(v) = line.strip_prefix("LH:") {
-            hit += number(v)?;
+            hit = hit.checked_add(number(v)?).ok_or("LH: counts add up past 2^64")?;
         } else if let Some(v) = line.strip_prefix("LF:") {
-            found += number(v)?;
+            found = found.checked_add(number(v)?).ok_or("LF: counts add up past 2^64")?;
         } else if line == "end_of_record" {
             records += 1;
         }

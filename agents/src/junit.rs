@@ -4,7 +4,9 @@
 //! failed and then passed is flaky (it passes, and is counted and named), a
 //! case that failed on every attempt fails. Passes when there are test cases
 //! and none failed or errored; `max_flaky` (no limit by default) bounds the
-//! flaky ones. Besides the reports it files an in-toto test-result
+//! flaky ones. With `coverage` (Cobertura or LCOV reports) and
+//! `min_line_rate` it also holds the run to a line-coverage minimum and
+//! records the figures. Besides the reports it files an in-toto test-result
 //! statement (`https://in-toto.io/attestation/test-result/v0.1`).
 
 use std::collections::BTreeMap;
@@ -65,6 +67,10 @@ impl Agent for JunitAgent {
             Ok(parsed) => parsed,
             Err(outcome) => return outcome,
         };
+        let coverage = match task.settings.contains_key("coverage").then(|| crate::coverage::measure(task, "coverage")).transpose() {
+            Ok(coverage) => coverage,
+            Err(outcome) => return outcome,
+        };
         let max_flaky = task.settings.get("max_flaky").and_then(toml::Value::as_integer).and_then(|n| usize::try_from(n).ok());
         let tests = statuses(parsed.into_iter().flatten());
         let named = |wanted: &[Status]| tests.iter().filter(|(_, s)| wanted.contains(s)).map(|(n, _)| n.clone()).collect::<Vec<_>>();
@@ -76,15 +82,21 @@ impl Agent for JunitAgent {
             (Verdict::Fail, format!("{} of {} tests failed: {}", failing.len(), tests.len(), kept(&failing).join(", ")))
         } else if max_flaky.is_some_and(|max| flaky.len() > max) {
             (Verdict::Fail, format!("{} flaky tests exceed max_flaky {}: {}", flaky.len(), max_flaky.unwrap_or(0), kept(&flaky).join(", ")))
+        } else if let Some((Verdict::Fail, why)) = coverage.as_ref().map(|(_, c)| c.judge()) {
+            (Verdict::Fail, why)
         } else {
             (Verdict::Pass, format!("{} tests passed ({} flaky, {} skipped)", passed.len() + flaky.len(), flaky.len(), count(Status::Skipped)))
         };
-        let facts = json!({
+        let mut facts = json!({
             "tests": tests.len(), "passed": passed.len(), "flaky": flaky.len(), "skipped": count(Status::Skipped),
             "failures": count(Status::Failed), "errors": count(Status::Errored),
             "failing": kept(&failing), "flakyTests": kept(&flaky),
         });
         let mut files = task.report_files(&reports);
+        if let Some((coverage_reports, figures)) = &coverage {
+            facts["coverage"] = figures.facts();
+            files.extend(task.report_files(coverage_reports));
+        }
         match write_test_result(task, &reports, &passed, &flaky, &failing) {
             Ok(file) => files.push(file),
             Err(e) => return AgentOutcome::error(format!("the test-result statement cannot be written: {e}")),
@@ -291,7 +303,28 @@ mod tests {
         assert_eq!(statement["predicate"]["result"], "WARNED");
         assert_eq!(statement["predicate"]["warnedTests"], json!(["t"]));
         let strict = JunitAgent.run(&task(dir.path(), &["a.xml"], Some(0))).await;
+        assert!(outcome.facts.get("coverage").is_none(), "no coverage is claimed without reports");
         assert_eq!(strict.verdict, Verdict::Fail);
         assert!(strict.reason.contains("exceed max_flaky 0: t"), "{}", strict.reason);
+    }
+
+    #[tokio::test]
+    async fn coverage_reports_are_held_to_the_minimum() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.xml"), r#"<testsuite><testcase name="t"/></testsuite>"#).unwrap();
+        std::fs::write(dir.path().join("lcov.info"), "SF:src/a.rs\nDA:1,1\nDA:2,0\nDA:3,1\nDA:4,1\nLF:4\nLH:3\nend_of_record\n").unwrap();
+        let with_min = |min: f64| {
+            let mut t = task(dir.path(), &["a.xml"], None);
+            t.settings.insert("coverage".into(), "lcov.info".into());
+            t.settings.insert("min_line_rate".into(), min.into());
+            t
+        };
+        let ok = JunitAgent.run(&with_min(0.75)).await;
+        assert_eq!(ok.verdict, Verdict::Pass, "{}", ok.reason);
+        assert_eq!(ok.facts["coverage"]["lineRate"], 0.75);
+        assert!(ok.files.iter().any(|f| f.name == "lcov.info"));
+        let low = JunitAgent.run(&with_min(0.8)).await;
+        assert_eq!(low.verdict, Verdict::Fail);
+        assert!(low.reason.contains("75.0% is below the required 80.0%"), "{}", low.reason);
     }
 }

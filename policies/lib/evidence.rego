@@ -72,3 +72,29 @@ prior_gate_denials contains "no earlier gate decisions were found" if {
 first_reason(reasons) := reasons[0] if {
 	count(reasons) > 0
 } else := "no decision recorded"
+
+# A threshold of this gate from `[gates.<id>]` in conductor.toml, or `fallback` when unset.
+setting(name, fallback) := object.get(input, ["settings", name], fallback)
+
+# The evidence entries of one record type, whatever their verdict.
+of_type(record_type) := [e | some e in entries; e.recordType == record_type]
+
+# The facts of an entry, an empty object when it has none.
+facts(e) := f if {
+	f := e.facts
+	is_object(f)
+} else := {}
+
+# A limit of -1 means no limit; any other limit is exceeded by a larger count.
+exceeds(n, limit) if {
+	limit >= 0
+	n > limit
+}
+
+# The first few items of a list of names, joined for a message.
+names(items) := concat(", ", array.slice(items, 0, 5)) if {
+	count(items) <= 5
+} else := sprintf("%s and %d more", [concat(", ", array.slice(items, 0, 5)), count(items) - 5])
+
+# A fraction as a percentage with one decimal, for messages (sprintf has no %.1f here).
+percent(fraction) := round(fraction * 1000) / 10

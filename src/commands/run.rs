@@ -19,7 +19,7 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let release = ws.current()?;
     let roster = Roster::load(&ws.repo)?;
     let plan = PhasePlan::load(&ws.repo, &roster)?;
-    let config = Config::load(&ws.repo, &roster)?;
+    let config = Config::load(&ws.repo, &roster, &plan)?;
     let policies = PolicySet::load(&ws.repo)?;
     let key = release.key()?;
     let selected = select(&plan, &args)?;

@@ -15,7 +15,7 @@ pub fn run(args: ValidateArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
     let roster = Roster::load(&ws.repo)?;
     let plan = PhasePlan::load(&ws.repo, &roster)?;
-    let config = Config::load(&ws.repo, &roster)?;
+    let config = Config::load(&ws.repo, &roster, &plan)?;
     let phases: Vec<&Phase> = match &args.phase {
         Some(id) => match plan.phases().iter().find(|p| &p.id == id) {
             Some(phase) => vec![phase],
