@@ -37,3 +37,23 @@ pub fn tag_exists(repo: &Path, name: &str) -> Result<bool> {
     let out = git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{name}")])?;
     Ok(out.status.success())
 }
+
+/// Adds `pattern` to the repository's own exclude file (`.git/info/exclude`,
+/// never committed) unless it is there, so conductor's state folder never
+/// shows as a local change.
+pub fn exclude_locally(repo: &Path, pattern: &str) -> Result<()> {
+    let out = git(repo, &["rev-parse", "--git-path", "info/exclude"])?;
+    if !out.status.success() {
+        bail!("cannot find the exclude file of {}: {}", repo.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let path = repo.join(String::from_utf8_lossy(&out.stdout).trim());
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if text.lines().any(|l| l.trim() == pattern) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let separator = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+    std::fs::write(&path, format!("{text}{separator}{pattern}\n")).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -202,3 +202,13 @@ fn verify_only_skips_the_record_checks_of_other_phases() {
     let only = conductor(release.path(), &["verify", pack.to_str().unwrap(), "--trust", "p3-only.toml", "--only", "P3"]);
     assert_eq!(only.status.code(), Some(0), "{}", String::from_utf8_lossy(&only.stdout));
 }
+
+#[test]
+fn init_keeps_the_state_folder_out_of_git_status() {
+    let release = crate::fixture::Release::new();
+    let out = std::process::Command::new("git").current_dir(release.path()).args(["status", "--porcelain", "--untracked-files=all"]).output().unwrap();
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(!status.contains(".conductor"), "{status}");
+    let exclude = std::fs::read_to_string(release.path().join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.matches("/.conductor/").count(), 1);
+}

@@ -30,6 +30,7 @@ pub fn run(args: InitArgs) -> Result<Exit> {
         bail!("git tag {} already exists, so that version was released; choose the next version", binding.version);
     }
     let dir = ws.release_dir(&binding.version);
+    git::exclude_locally(&ws.repo, "/.conductor/")?;
     claim(&dir, &binding.version)?;
     let started = start_release(&ws, &dir, binding, &args.key);
     if started.is_err() {
