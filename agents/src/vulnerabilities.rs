@@ -36,10 +36,11 @@ impl Agent for VulnerabilitiesAgent {
             Ok(parsed) => parsed,
             Err(outcome) => return outcome,
         };
-        let (mut found, mut yanked) = (Vec::new(), Vec::new());
+        let (mut found, mut yanked, mut stale_reports) = (Vec::new(), Vec::new(), Vec::new());
         for report in per_report {
             found.extend(report.vulnerabilities);
             yanked.extend(report.yanked);
+            stale_reports.extend(report.lockfiles.iter().filter_map(|l| stale(&task.workdir, l)));
         }
         let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s).unwrap_or(5);
         let blocking = found.iter().filter(|v| threshold != "none" && rank(v["severity"].as_str().unwrap_or("unknown")) >= rank(threshold)).count();
@@ -47,7 +48,9 @@ impl Agent for VulnerabilitiesAgent {
         for v in &found {
             *counts.entry(v["severity"].as_str().unwrap_or("unknown")).or_default() += 1;
         }
-        let (verdict, reason) = if blocking > 0 {
+        let (verdict, reason) = if let Some(why) = stale_reports.first() {
+            (Verdict::Fail, why.clone())
+        } else if blocking > 0 {
             (Verdict::Fail, format!("{blocking} of {} vulnerabilities are at or above {threshold} (or unrated)", found.len()))
         } else if !yanked.is_empty() && !allow_yanked {
             let names: Vec<String> = yanked.iter().map(|y| format!("{} {}", text(y, "package"), text(y, "version"))).collect();
@@ -57,7 +60,7 @@ impl Agent for VulnerabilitiesAgent {
         };
         let facts = json!({
             "failSeverity": threshold, "counts": counts, "vulnerabilities": found.iter().take(KEPT).collect::<Vec<_>>(),
-            "yanked": yanked.iter().take(KEPT).collect::<Vec<_>>(), "allowYanked": allow_yanked,
+            "yanked": yanked.iter().take(KEPT).collect::<Vec<_>>(), "allowYanked": allow_yanked, "staleReports": stale_reports,
         });
         AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) }
     }
@@ -70,14 +73,28 @@ pub(crate) struct Report {
     pub(crate) vulnerabilities: Vec<Value>,
     /// Each yanked package the lock file pins: package, version.
     pub(crate) yanked: Vec<Value>,
+    /// The lock files the report says it read, as the scanner saw them.
+    pub(crate) lockfiles: Vec<Lockfile>,
+}
+
+/// A lock file a report was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lockfile {
+    /// Its path on the machine that ran the scanner.
+    pub(crate) path: String,
+    /// How many packages the scanner counted in it, when it says.
+    pub(crate) dependencies: Option<u64>,
+    /// (name, version) of each package the report names from it.
+    pub(crate) packages: Vec<(String, String)>,
 }
 
 /// Reads one report in whichever of the four formats it is.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Report, String> {
     let report: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let found = |vulnerabilities| Ok(Report { vulnerabilities, yanked: vec![] });
+    let found = |vulnerabilities| Ok(Report { vulnerabilities, ..Report::default() });
     if let Some(results) = report.get("results").and_then(Value::as_array) {
-        return found(results.iter().flat_map(osv_result).collect());
+        let lockfiles = results.iter().filter(|r| r.pointer("/source/type").and_then(Value::as_str) == Some("lockfile")).map(osv_lockfile).collect();
+        return Ok(Report { vulnerabilities: results.iter().flat_map(osv_result).collect(), yanked: vec![], lockfiles });
     }
     if let Some(list) = report.pointer("/vulnerabilities/list").and_then(Value::as_array) {
         return Ok(cargo_audit(list, &report));
@@ -114,7 +131,44 @@ fn cargo_audit(list: &[Value], report: &Value) -> Report {
         .flatten()
         .map(|w| json!({ "package": text(&w["package"], "name"), "version": text(&w["package"], "version") }))
         .collect();
-    Report { vulnerabilities, yanked }
+    let dependencies = report.pointer("/lockfile/dependency-count").and_then(Value::as_u64);
+    let lockfiles = vec![Lockfile { path: "Cargo.lock".into(), dependencies, packages: vec![] }];
+    Report { vulnerabilities, yanked, lockfiles }
+}
+
+/// The lock file of one OSV-Scanner result and the packages it names from it.
+fn osv_lockfile(result: &Value) -> Lockfile {
+    let packages = result
+        .get("packages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| (text(&p["package"], "name").to_owned(), text(&p["package"], "version").to_owned()))
+        .collect();
+    Lockfile { path: text(&result["source"], "path").to_owned(), dependencies: None, packages }
+}
+
+/// Why a report was not made from the repository's lock file as it is, if
+/// it was not: a package it names at a version the lock file does not hold,
+/// or another package count. A lock file not found in the repository (a
+/// report from another checkout layout) is not judged.
+fn stale(workdir: &std::path::Path, lock: &Lockfile) -> Option<String> {
+    let path = std::path::Path::new(&lock.path);
+    // The scanner's path may be absolute on its machine: try ever shorter suffixes.
+    let parts: Vec<_> = path.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+    let (relative, text) = (0..parts.len()).find_map(|i| {
+        let candidate: std::path::PathBuf = parts[i..].iter().collect();
+        std::fs::read_to_string(workdir.join(&candidate)).ok().map(|t| (candidate, t))
+    })?;
+    let shown = relative.display();
+    if let Some(expected) = lock.dependencies {
+        let counted = text.lines().filter(|l| l.trim() == "[[package]]").count() as u64;
+        if counted != expected {
+            return Some(format!("the report counted {expected} packages in {shown}, which now has {counted}; re-run the scanner on this lock file"));
+        }
+    }
+    let missing = lock.packages.iter().find(|(name, version)| !text.contains(name.as_str()) || !text.contains(version.as_str()))?;
+    Some(format!("the report names {} {} but {shown} does not lock it; re-run the scanner on this lock file", missing.0, missing.1))
 }
 
 /// The band of a CVSS v3 vector's base score, if the vector parses.
@@ -208,6 +262,22 @@ mod tests {
         assert_eq!((v[0]["id"].as_str(), v[0]["severity"].as_str()), (Some("RUSTSEC-2023-0071"), Some("medium")), "5.9 is medium");
         assert_eq!(v[1]["severity"], "unknown", "an advisory without a vector is unrated");
         assert_eq!(report.yanked, vec![json!({"package": "futures-util", "version": "0.3.29"})]);
+    }
+
+    #[test]
+    fn a_report_made_from_another_lock_file_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("web")).unwrap();
+        std::fs::write(dir.path().join("web/package-lock.json"), r#"{"packages":{"node_modules/ms":{"version":"2.1.3"}}}"#).unwrap();
+        std::fs::write(dir.path().join("Cargo.lock"), "version = 4\n[[package]]\nname = \"a\"\n[[package]]\nname = \"b\"\n").unwrap();
+        let osv = |version: &str| Lockfile { path: "/builds/app/web/package-lock.json".into(), dependencies: None, packages: vec![("ms".into(), version.into())] };
+        assert_eq!(stale(dir.path(), &osv("2.1.3")), None, "found by its path suffix and in step");
+        assert!(stale(dir.path(), &osv("2.0.0")).unwrap().contains("names ms 2.0.0 but web/package-lock.json does not lock it"));
+        let audit = |n| Lockfile { path: "Cargo.lock".into(), dependencies: Some(n), packages: vec![] };
+        assert_eq!(stale(dir.path(), &audit(2)), None);
+        assert!(stale(dir.path(), &audit(3)).unwrap().contains("counted 3 packages in Cargo.lock, which now has 2"));
+        let elsewhere = Lockfile { path: "/other/go.sum".into(), dependencies: None, packages: vec![("x".into(), "1".into())] };
+        assert_eq!(stale(dir.path(), &elsewhere), None, "a lock file the repository does not have is not judged");
     }
 
     #[tokio::test]
