@@ -11,14 +11,14 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::fixture::{Release, ok};
 
-fn tool(name: &str, hint: &str) -> PathBuf {
+pub(crate) fn tool(name: &str, hint: &str) -> PathBuf {
     let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().unwrap();
     assert!(found.status.success(), "{name} is missing; {hint}");
     PathBuf::from(String::from_utf8_lossy(&found.stdout).trim())
 }
 
 /// The Python with the cross-check packages, made by scripts/test.sh.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let path = std::env::var_os("CONDUCTOR_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python"));

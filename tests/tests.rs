@@ -6,5 +6,7 @@ mod fixture;
 mod golden;
 mod ledger;
 mod pack_reader;
+mod provenance;
 mod run;
+mod sign;
 mod tamper;

@@ -19,11 +19,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod artifacts;
 mod command;
 mod coverage;
 mod file;
 mod junit;
+mod provenance;
 mod sarif;
+mod sign;
+mod signing_key;
 mod vulnerabilities;
 pub mod roster;
 
@@ -267,6 +271,8 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(coverage::CoverageAgent),
         Box::new(sarif::SarifAgent),
         Box::new(vulnerabilities::VulnerabilitiesAgent),
+        Box::new(provenance::ProvenanceAgent),
+        Box::new(sign::SignAgent),
     ]
 }
 

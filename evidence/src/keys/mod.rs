@@ -6,6 +6,7 @@
 
 mod ecdsa;
 mod ed25519;
+mod stream;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Sha256;
 
 pub use ed25519::EncryptionParams;
+pub use stream::StreamVerifier;
 
 /// The signature algorithms the format accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,6 +144,12 @@ pub enum KeyError {
     BadKeyId {
         /// The rejected text.
         value: String,
+    },
+    /// The message to sign could not be read.
+    #[error("cannot read the message to sign: {error}")]
+    Read {
+        /// The operating system's error.
+        error: std::io::Error,
     },
     /// The underlying crypto library failed.
     #[error("{operation} failed: {detail}")]

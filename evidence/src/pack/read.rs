@@ -183,6 +183,13 @@ impl PackReader {
         Ok(sink.finish())
     }
 
+    /// Streams an entry into `out` without holding it in memory, with the
+    /// same size and CRC checks as [`PackReader::hash`].
+    pub fn stream(&mut self, name: &str, out: &mut impl io::Write) -> Result<(), PackError> {
+        let info = self.info(name)?;
+        self.copy_entry(name, info, out)
+    }
+
     /// Streams a text entry line by line without holding it whole: `each`
     /// gets the 1-based line number, the line without its newline, and whether
     /// the newline was there. Lines longer than `max_line` are refused.

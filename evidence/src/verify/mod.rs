@@ -2,8 +2,11 @@
 //!
 //! Verification never touches the network. It streams the ledger and every
 //! evidence file, holding only per-record hashes in memory, and hashes files
-//! on worker threads while the ledger's signatures are checked.
+//! on worker threads while the ledger's signatures are checked. Artifact
+//! signatures listed by `sign` outcomes are then checked on the same workers,
+//! each artifact streamed through its verifier.
 
+mod artifacts;
 mod chain;
 mod extends;
 mod files;
@@ -12,6 +15,7 @@ mod report;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use artifacts::{AGENT_OUTCOME_PREDICATE, ARTIFACT_SIGNER_ROLE, SIGN_KIND};
 pub use extends::{Extension, ExtensionError, check_extends};
 pub use report::{CheckVerdict, Code, Finding, PhaseVerdict, RecordRef, Report};
 
@@ -186,6 +190,8 @@ struct LedgerFacts {
     leaves: Vec<Hash>,
     evidence: Vec<(RecordRef, EvidenceRef)>,
     phases: Vec<(String, u64)>,
+    /// The `sign` outcomes, whose artifact signatures are checked once the files are hashed.
+    signed: Vec<artifacts::SignRecord>,
 }
 
 fn run_ledger_and_hashing(
@@ -214,6 +220,7 @@ fn run_ledger_and_hashing(
     };
     files::compare(manifest, &wanted, &hashes, report);
     check_evidence(manifest, &ledger.evidence, &hashes, pack, report);
+    artifacts::check(pack, trust, &ledger.signed, report);
     ledger
 }
 
@@ -259,6 +266,7 @@ struct LedgerScan<'a> {
     last_hash: Option<Sha256>,
     evidence: Vec<(RecordRef, EvidenceRef)>,
     phases: Vec<(String, u64)>,
+    signed: Vec<artifacts::SignRecord>,
 }
 
 impl<'a> LedgerScan<'a> {
@@ -273,6 +281,7 @@ impl<'a> LedgerScan<'a> {
             last_hash: None,
             evidence: Vec::new(),
             phases: Vec::new(),
+            signed: Vec::new(),
         }
     }
 
@@ -307,6 +316,7 @@ impl<'a> LedgerScan<'a> {
             self.signatures.flush(report);
         }
         self.evidence.extend(record.link.evidence.iter().map(|e| (rr.clone(), e.clone())));
+        self.signed.extend(artifacts::SignRecord::of(&record, &rr));
     }
 
     fn count_phase(&mut self, phase: &str) {
@@ -326,7 +336,7 @@ impl<'a> LedgerScan<'a> {
                 "the ledger has {records} records ending in {}, but the manifest sealed {} records ending in {}",
                 self.last_hash.map(|h| h.to_string()).unwrap_or_else(|| "nothing".into()), manifest.ledger.records, manifest.ledger.head));
         }
-        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases }
+        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases, signed: self.signed }
     }
 }
 

@@ -83,6 +83,17 @@ pub enum Code {
     CheckpointMismatch,
     /// An inclusion proof does not lead to the checkpoint's root.
     InclusionProofInvalid,
+    /// An artifact signature listed by a `sign` outcome does not verify over
+    /// the stored artifact, or is malformed.
+    ArtifactSignatureInvalid,
+    /// An artifact is signed by a key the trust root does not admit for artifacts.
+    ArtifactSignatureUntrustedKey,
+    /// A signed artifact or its signature file is not among the record's evidence in the pack.
+    ArtifactSignatureMissingFile,
+    /// A signed artifact's recorded digest or size differs from its stored evidence file.
+    ArtifactDigestMismatch,
+    /// Fewer keys of the `artifact-signer` role signed an artifact than its threshold.
+    ArtifactSignaturesBelowThreshold,
 }
 
 impl Code {
@@ -127,6 +138,11 @@ impl Code {
             CheckpointSignatureInvalid => "checkpoint-signature-invalid",
             CheckpointMismatch => "checkpoint-mismatch",
             InclusionProofInvalid => "inclusion-proof-invalid",
+            ArtifactSignatureInvalid => "artifact-signature-invalid",
+            ArtifactSignatureUntrustedKey => "artifact-signature-untrusted-key",
+            ArtifactSignatureMissingFile => "artifact-signature-missing-file",
+            ArtifactDigestMismatch => "artifact-digest-mismatch",
+            ArtifactSignaturesBelowThreshold => "artifact-signatures-below-threshold",
         }
     }
 
@@ -141,9 +157,10 @@ impl Code {
             LedgerLineMalformed | LedgerSummaryMismatch | RecordMissing | RecordOutOfOrder | RecordDuplicated
             | RecordInjected | ChainBroken => "chain",
             RecordFromAnotherRelease => "release-binding",
-            RecordSignatureInvalid => "signatures",
-            RecordKeyUnknown | KeyRevoked | KeyOutsideValidity | KeyPhaseNotAllowed | KeyTypeNotAllowed => "key-trust",
-            EvidenceMissing | EvidenceDigestMismatch => "evidence",
+            RecordSignatureInvalid | ArtifactSignatureInvalid => "signatures",
+            RecordKeyUnknown | KeyRevoked | KeyOutsideValidity | KeyPhaseNotAllowed | KeyTypeNotAllowed | ArtifactSignatureUntrustedKey
+            | ArtifactSignaturesBelowThreshold => "key-trust",
+            EvidenceMissing | EvidenceDigestMismatch | ArtifactSignatureMissingFile | ArtifactDigestMismatch => "evidence",
             CheckpointMissing | CheckpointMalformed | CheckpointSignatureInvalid | CheckpointMismatch | InclusionProofInvalid => "checkpoint",
         }
     }
