@@ -7,8 +7,9 @@
 //! manifest into a deterministic zip; [`verify::verify`] checks such a pack
 //! against the verifier's own [`trust::TrustRoot`] without any network access.
 //!
-//! The crate never reads the clock and draws no randomness: callers pass
-//! [`timestamp::Timestamp`]s and key material in.
+//! The crate never reads the clock: callers pass [`timestamp::Timestamp`]s
+//! and key material in. It draws no randomness of its own; only the ECDSA
+//! (cosign) key generation and signing it wraps draw theirs inside aws-lc.
 //!
 //! ```
 //! use evidence::{keys::SecretKey, ledger::Ledger, pack, record, store::ObjectStore, timestamp::Timestamp, trust, verify};
