@@ -20,6 +20,10 @@ bench bytes="1073741824":
 bench-run:
     cargo bench --bench orchestration
 
+# Secret scanning against gitleaks and kingfisher (installed into target/bench-secrets/venv), e.g. `just bench-secrets 64`.
+bench-secrets mb="256":
+    BENCH_SECRETS_MB={{mb}} cargo bench --bench secrets
+
 # Fuzz one parser for a minute, e.g. `just fuzz ledger_line`.
 fuzz target:
     cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{target}} -- -max_total_time=60

@@ -15,7 +15,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root apt-get update -qq && as_root apt-get install -y -qq "${missing[@]}"
 fi
 
-if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c 'import securesystemslib, in_toto_attestation' 2>/dev/null; then
+if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c 'import securesystemslib, in_toto_attestation, cyclonedx.validation.json, jsonschema, packageurl, spdx_tools.spdx.parser.parse_anything' 2>/dev/null; then
   echo "creating target/pyenv with the cross-check packages"
   mkdir -p target
   python3 -m venv target/pyenv || { as_root apt-get install -y -qq python3-venv && python3 -m venv target/pyenv; }

@@ -40,6 +40,16 @@ pub enum Command {
     /// Check, without running agents, that a phase could run: configuration,
     /// inputs, policies and their tests, keys, agent kinds.
     Validate(ValidateArgs),
+    /// Scan a work tree, the lines added since a ref, or all of git history
+    /// for plaintext credentials: exit 0 clean, 1 secrets found, 2 bad input.
+    ScanSecrets(ScanSecretsArgs),
+    /// Write the software bill of materials of the repository in the
+    /// current folder, built from its lock files.
+    Sbom(SbomArgs),
+    /// The seven pre-flight checks of a release branch: in sync with the remote
+    /// base, merges cleanly, clean tree, no secrets, credentials ignored,
+    /// Conventional Commits since the last tag, lock files match manifests.
+    Preflight(PreflightArgs),
     /// Work with the gate policies (built-in and the repository's `policies/`).
     Policy {
         /// What to do with them.
@@ -121,6 +131,29 @@ pub struct PackArgs {
     pub out: Option<PathBuf>,
 }
 
+/// SBOM formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+/// `conductor sbom`.
+#[derive(Debug, clap::Args)]
+pub struct SbomArgs {
+    /// Write the document to this file (atomically) instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The document format.
+    #[arg(long, value_enum, default_value = "cyclonedx")]
+    pub format: SbomFormat,
+    /// A lock file to read (repeatable; default: those at the repository root).
+    #[arg(long = "lockfile", value_name = "PATH")]
+    pub lockfiles: Vec<PathBuf>,
+}
+
 /// `conductor policy` actions.
 #[derive(Debug, Subcommand)]
 pub enum PolicyAction {
@@ -141,6 +174,26 @@ pub struct RunArgs {
     /// Run every phase up to and including this one.
     #[arg(long)]
     pub through: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor preflight`.
+#[derive(Debug, clap::Args)]
+pub struct PreflightArgs {
+    /// The repository to check.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The base branch on the remote.
+    #[arg(long)]
+    pub base: Option<String>,
+    /// The remote the base lives on.
+    #[arg(long)]
+    pub remote: Option<String>,
+    /// Compare with the last fetched remote base instead of fetching it first.
+    #[arg(long)]
+    pub no_fetch: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -188,4 +241,41 @@ pub struct VerifyArgs {
     /// (every earlier record still present, unchanged, in order).
     #[arg(long, value_name = "EARLIER_PACK")]
     pub extends: Option<std::path::PathBuf>,
+}
+
+/// What `scan-secrets` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SecretsMode {
+    /// The files of the work tree, honouring .gitignore.
+    Tree,
+    /// The lines added since --since (default: the previous tag), committed or not.
+    Diff,
+    /// Every version of every file in git history, each scanned once.
+    History,
+}
+
+/// `conductor scan-secrets`.
+#[derive(Debug, clap::Args)]
+pub struct ScanSecretsArgs {
+    /// The folder (or repository) to scan.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// What to scan.
+    #[arg(long, value_enum, default_value = "tree")]
+    pub mode: SecretsMode,
+    /// Diff mode: the ref the diff starts from (default: the tag before HEAD).
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+    /// Accept the findings listed in this baseline file (overrides `baseline` in conductor.toml).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Write every current finding to this baseline file and accept them.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long, conflicts_with = "sarif")]
+    pub json: bool,
+    /// Print the report as SARIF 2.1.0.
+    #[arg(long)]
+    pub sarif: bool,
 }

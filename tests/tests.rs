@@ -3,10 +3,14 @@
 mod cli;
 mod crosscheck;
 mod fixture;
+mod gates;
 mod golden;
 mod ledger;
 mod pack_reader;
+mod preflight;
 mod provenance;
 mod run;
+mod sbom;
 mod sign;
+mod secrets;
 mod tamper;

@@ -121,7 +121,7 @@ fn statuses(cases: impl Iterator<Item = Case>) -> BTreeMap<String, Status> {
         .into_iter()
         .map(|(name, runs)| {
             let failed_before = runs.iter().any(|c| c.retries > 0 || matches!(c.outcome, Outcome::Failed | Outcome::Errored));
-            let status = match runs.iter().map(|c| c.outcome).filter(|o| *o != Outcome::Skipped).next_back() {
+            let status = match runs.iter().map(|c| c.outcome).rfind(|o| *o != Outcome::Skipped) {
                 None => Status::Skipped,
                 Some(Outcome::Passed) if failed_before => Status::Flaky,
                 Some(Outcome::Passed | Outcome::Skipped) => Status::Passed,

@@ -22,14 +22,21 @@
 mod artifacts;
 mod command;
 mod coverage;
+mod docs;
 mod file;
+mod git;
 mod junit;
+pub mod preflight;
 mod provenance;
 mod sarif;
 mod sign;
 mod signing_key;
 mod vulnerabilities;
 pub mod roster;
+#[doc(hidden)]
+pub mod fuzz;
+pub mod sbom;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -267,12 +274,17 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
     vec![
         Box::new(command::CommandAgent),
         Box::new(file::FileAgent),
+        Box::new(git::GitAgent),
+        Box::new(preflight::PreflightAgent),
         Box::new(junit::JunitAgent),
         Box::new(coverage::CoverageAgent),
         Box::new(sarif::SarifAgent),
         Box::new(vulnerabilities::VulnerabilitiesAgent),
         Box::new(provenance::ProvenanceAgent),
         Box::new(sign::SignAgent),
+        Box::new(docs::DocsAgent),
+        Box::new(sbom::SbomAgent),
+        Box::new(secrets::SecretsAgent),
     ]
 }
 

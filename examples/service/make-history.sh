@@ -17,3 +17,9 @@ git tag v0.2.0
 git add -A
 commit "2026-11-10T11:15:00Z" "feat(ops): health endpoint and runbook"
 commit "2026-11-18T16:45:00Z" "docs: release notes and risk register for v1.0.0"
+
+# A bare "origin" beside the copy, standing in for the hosted remote, so the
+# pre-flight can compare the release branch with origin/main.
+git init -q --bare -b main ../origin.git
+git remote add origin ../origin.git
+git push -q -u origin main

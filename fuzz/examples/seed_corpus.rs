@@ -9,6 +9,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&work)?;
     let seeds = evidence::fuzz::seed_corpus(&work);
     std::fs::remove_dir_all(&work)?;
+    let seeds = seeds.map(|mut seeds| {
+        seeds.extend(agents::fuzz::seeds());
+        seeds
+    });
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     for (n, (target, bytes)) in seeds?.into_iter().enumerate() {
         let dir = corpus.join(target);

@@ -8,8 +8,11 @@ mod log;
 mod pack;
 mod plan;
 mod policy;
+mod preflight;
 mod repair;
 mod run;
+mod sbom;
+mod scan_secrets;
 mod status;
 mod validate;
 mod verify;
@@ -33,6 +36,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),
         Command::Status(args) => status::run(args),
+        Command::ScanSecrets(args) => scan_secrets::run(args),
+        Command::Sbom(args) => sbom::run(args),
         Command::Policy { action } => policy::run(action),
+        Command::Preflight(args) => preflight::run(args),
     }
 }

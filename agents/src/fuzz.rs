@@ -1,0 +1,181 @@
+//! Fuzz harnesses for the parsers agents run on untrusted input: the
+//! reports they read (JUnit XML, Cobertura and LCOV, SARIF, OSV-Scanner,
+//! cargo-audit, npm audit and pip-audit JSON), Markdown, and Prometheus rule
+//! files.
+//!
+//! Each function takes arbitrary bytes, must never panic, and checks a
+//! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
+//! in a `fuzz_target!`; the unit tests below run them over [`seeds`] and
+//! damaged copies so `cargo test` keeps them compiling and passing. Run one
+//! with `cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run <name>`.
+
+use std::path::Path;
+
+use crate::docs::{alert_rules, links, markdown, version};
+
+/// A target's name and one valid input for it.
+pub type Seed = (&'static str, Vec<u8>);
+
+/// Fuzzes the JUnit XML reader: no report yields more test cases than it
+/// has `testcase` elements.
+pub fn junit_report(data: &[u8]) {
+    let Ok(cases) = crate::junit::cases(data) else { return };
+    let elements = memchr::memmem::find_iter(data, b"testcase").count();
+    assert!(cases.len() <= elements, "{} cases from {elements} testcase elements", cases.len());
+}
+
+/// Fuzzes the Cobertura and LCOV readers: covered lines never exceed valid lines.
+pub fn coverage_report(data: &[u8]) {
+    if let Ok((covered, valid)) = crate::coverage::lines(data) {
+        assert!(covered <= valid, "{covered} covered of {valid} lines");
+    }
+}
+
+/// Fuzzes the SARIF reader: every finding has a level from the SARIF set or
+/// the one the log gave.
+pub fn sarif_log(data: &[u8]) {
+    let Ok(findings) = crate::sarif::results(data) else { return };
+    for finding in findings {
+        assert!(finding["level"].is_string(), "a finding without a level: {finding}");
+    }
+}
+
+/// Fuzzes the vulnerability report reader: every vulnerability is rated on
+/// the kind's scale, `unknown` included.
+pub fn vulnerability_report(data: &[u8]) {
+    let Ok(report) = crate::vulnerabilities::parse(data) else { return };
+    for vulnerability in report.vulnerabilities {
+        let severity = vulnerability["severity"].as_str().unwrap_or("");
+        assert!(["none", "low", "medium", "high", "critical", "unknown"].contains(&severity), "severity '{severity}'");
+    }
+}
+
+/// Fuzzes the Markdown reader and what the docs kind does with its links:
+/// lines lie inside the text, every heading's anchor is unique and found,
+/// and classifying, joining and version matching never panic.
+pub fn markdown_links(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let doc = markdown::parse(&text);
+    let lines = markdown::LineIndex::new(&text).count();
+    for heading in &doc.headings {
+        assert!((1..=lines).contains(&heading.line), "heading line {} of {lines}", heading.line);
+        assert!(doc.has_anchor(&heading.anchor), "heading anchor '{}' is not found", heading.anchor);
+    }
+    let mut anchors: Vec<&str> = doc.headings.iter().map(|h| h.anchor.as_str()).collect();
+    anchors.sort_unstable();
+    assert!(anchors.windows(2).all(|w| w[0] != w[1]), "two headings share an anchor: {anchors:?}");
+    for link in &doc.links {
+        assert!((1..=lines).contains(&link.line), "link line {} of {lines}", link.line);
+        if let links::Target::Local { path, .. } = links::Target::of(&link.target) {
+            let _ = links::join_inside(Path::new("docs"), &markdown::percent_decode(path));
+        }
+    }
+    assert!(doc.undefined.iter().all(|u| (1..=lines).contains(&u.line)));
+    let _ = version::mention(&text, "v1.0.0");
+}
+
+/// Fuzzes the Prometheus rule file reader: every alert's line lies inside
+/// the file.
+pub fn alert_rule_file(data: &[u8]) {
+    let Ok(alerts) = alert_rules(data) else { return };
+    let lines = data.iter().filter(|&&b| b == b'\n').count() + 1;
+    for alert in alerts {
+        assert!((1..=lines).contains(&alert.line), "alert {} at line {} of {lines}", alert.name, alert.line);
+    }
+}
+
+/// Valid inputs for every target, for the fuzzer's starting corpus.
+pub fn seeds() -> Vec<Seed> {
+    let seeds: [(&str, &str); 12] = [
+        ("junit_report", r#"<?xml version="1.0"?><testsuites><testsuite name="s" tests="3"><testcase classname="a" name="ok"/><testcase name="flaky"><flakyFailure message="x"/></testcase><testcase name="bad"><failure>boom</failure></testcase><testcase name="skip"><skipped/></testcase></testsuite></testsuites>"#),
+        ("coverage_report", r#"<?xml version="1.0" ?><coverage line-rate="0.86" lines-valid="22" lines-covered="19"><packages/></coverage>"#),
+        ("coverage_report", "TN:\nSF:a.rs\nDA:1,1\nLF:10\nLH:7\nend_of_record\n"),
+        ("sarif_log", r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r1","defaultConfiguration":{"level":"error"}}]}},"results":[{"ruleId":"r1","message":{"text":"bad"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.py"},"region":{"startLine":3}}}]},{"ruleId":"r2","level":"note"}]}]}"#),
+        ("vulnerability_report", r#"{"results":[{"packages":[{"package":{"name":"requests","version":"2.19.0"},"groups":[{"ids":["GHSA-x"],"max_severity":"7.5"}],"vulnerabilities":[{"id":"GHSA-x","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}]}]}]}]}"#),
+        ("vulnerability_report", r#"{"vulnerabilities":{"lodash":{"name":"lodash","severity":"moderate"}}}"#),
+        ("vulnerability_report", r#"{"dependencies":[{"name":"flask","version":"0.5","vulns":[{"id":"PYSEC-1"}]}]}"#),
+        ("vulnerability_report", r#"{"vulnerabilities":{"list":[{"advisory":{"id":"RUSTSEC-1","package":"smallvec","cvss":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},"package":{"name":"smallvec","version":"1.0.0"}}]},"warnings":{"yanked":[{"package":{"name":"x","version":"1"}}]}}"#),
+        ("markdown_links", "# Orders\n\nSee [the guide](docs/guide.md#install) and [ref][r], ![img](a%20b.png), <https://example.com>.\n\n## Install\n## Install\n\nSetext *title*\n===\n\n<a name=\"old\"></a>\n\n```\n[in code](x.md)\n```\n\n| a | [b](#install-1) |\n|---|---|\n\n[r]: ../README.md#top\n[^1]: note\n\n## [1.0.0] - 2026-11-18\n"),
+        ("markdown_links", "[a][missing] [b][] [c]\n\n> quote [d](/root.md)\n\n- [ ] task [e](mailto:x@y)\n"),
+        ("alert_rule_file", "groups:\n  - name: orders\n    rules:\n      - record: job:rate5m\n        expr: sum(rate(x[5m]))\n      - alert: OrdersHighErrorRate\n        expr: errors > 0.01\n        for: 5m\n        labels: {severity: page}\n        annotations:\n          summary: errors\n          runbook_url: docs/runbook.md#ordershigherrorrate\n"),
+        ("alert_rule_file", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n  groups:\n    - name: a\n      rules:\n        - alert: &name A\n          annotations: {runbook_url: *name}\n---\ngroups: []\n"),
+    ];
+    seeds.into_iter().map(|(target, text)| (target, text.as_bytes().to_vec())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Harness = fn(&[u8]);
+
+    const HARNESSES: [(&str, Harness); 6] = [
+        ("junit_report", junit_report),
+        ("coverage_report", coverage_report),
+        ("sarif_log", sarif_log),
+        ("vulnerability_report", vulnerability_report),
+        ("markdown_links", markdown_links),
+        ("alert_rule_file", alert_rule_file),
+    ];
+
+    /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
+    fn random_bytes(mut state: u64, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect()
+    }
+
+    /// Every seed, truncated at several points, with a byte flipped, and garbage.
+    fn damaged() -> Vec<Vec<u8>> {
+        let mut inputs = Vec::new();
+        for (_, bytes) in seeds() {
+            for cut in [1, 2, 3, 5, 7] {
+                inputs.push(bytes[..bytes.len() * cut / 8].to_vec());
+            }
+            let mut flipped = bytes.clone();
+            let middle = flipped.len() / 2;
+            flipped[middle] ^= 0x80;
+            inputs.push(flipped);
+            inputs.push(bytes);
+        }
+        inputs.push(Vec::new());
+        inputs.push(random_bytes(0x9e37_79b9_7f4a_7c15, 64));
+        inputs.push(random_bytes(0x2545_f491_4f6c_dd1d, 4096));
+        inputs.push(b"LF:18446744073709551615\nLH:18446744073709551615\nLF:18446744073709551615\nLH:1\nend_of_record\n".to_vec());
+        inputs.push("[".repeat(10_000).into_bytes());
+        inputs.push("a: &a [*a, *a]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\ngroups: [*c]\n".as_bytes().to_vec());
+        inputs
+    }
+
+    #[test]
+    fn every_harness_survives_every_input() {
+        let inputs = damaged();
+        for (name, harness) in HARNESSES {
+            assert!(seeds().iter().any(|(target, _)| *target == name), "no seed for {name}");
+            for input in &inputs {
+                harness(input);
+            }
+        }
+    }
+
+    #[test]
+    fn every_seed_parses() {
+        for (target, bytes) in seeds() {
+            let parsed = match target {
+                "junit_report" => crate::junit::cases(&bytes).map(|c| c.len()),
+                "coverage_report" => crate::coverage::lines(&bytes).map(|(_, valid)| usize::try_from(valid).unwrap_or(0)),
+                "sarif_log" => crate::sarif::results(&bytes).map(|r| r.len()),
+                "vulnerability_report" => crate::vulnerabilities::parse(&bytes).map(|r| r.vulnerabilities.len()),
+                "markdown_links" => Ok(markdown::parse(&String::from_utf8_lossy(&bytes)).links.len()),
+                "alert_rule_file" => alert_rules(&bytes).map(|a| a.len()).map_err(|e| e.to_string()),
+                other => panic!("a seed for no harness: {other}"),
+            };
+            assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");
+        }
+    }
+}
