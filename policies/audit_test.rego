@@ -8,24 +8,28 @@ agents := [
 	"Auditor",
 	"Compliance Officer",
 	"PII Scrubber",
+	"Secrets Escrow",
 ]
 
 needs := [
 	"audit-trail",
 	"compliance-report",
 	"pii-scan",
+	"secrets-scan",
 ]
 
 record_type := {
 	"Auditor": "audit-trail",
 	"Compliance Officer": "compliance-report",
 	"PII Scrubber": "pii-scan",
+	"Secrets Escrow": "secrets-scan",
 }
 
 kind := {
 	"Auditor": "command",
 	"Compliance Officer": "file",
 	"PII Scrubber": "command",
+	"Secrets Escrow": "secrets",
 }
 
 release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
@@ -45,7 +49,10 @@ passing_evidence := [e |
 	e := evidence_for(agent, "pass", "ok", i + 1)
 ]
 
-good_facts := {"Compliance Officer": {"path": "docs/compliance.md", "size": 2048}}
+good_facts := {
+	"Compliance Officer": {"path": "docs/compliance.md", "size": 2048},
+	"Secrets Escrow": {"mode": "history", "total": 0, "findings": [], "commits": 40},
+}
 
 passing_prior := [
 	{"phase": "P0", "gate": "supply_chain", "passed": true, "reasons": []},
@@ -122,4 +129,21 @@ test_an_undecided_gate_denies if {
 
 test_a_thin_compliance_report_denies if {
 	deny_with(passing_evidence, passing_prior, {"min_compliance_bytes": 4096}) == {"Compliance Officer: the compliance report docs/compliance.md has 2048 bytes, fewer than 4096"}
+}
+
+with_secrets(verdict, facts) := array.concat(
+	[e | some e in passing_evidence; e.agent != "Secrets Escrow"],
+	[object.union(evidence_for("Secrets Escrow", verdict, "scanned", 99), {"facts": facts})],
+)
+
+# A secret anywhere in history denies, naming rule, place and commit; a threshold accepts it.
+test_a_secret_in_history_denies_naming_its_commit if {
+	facts := {"mode": "history", "total": 1, "findings": [{"rule": "stripe-secret-key", "file": "config/old.env", "line": 1, "commit": "89abcdef0123456789abcdef0123456789abcdef", "fingerprint": "ef"}]}
+	deny_with(with_secrets("fail", facts), passing_prior, {}) == {"Secrets Escrow: 1 secrets in git history: stripe-secret-key at config/old.env:1 in 89abcdef0123; rotate them (deleting the file does not remove them from history), or baseline accepted ones"}
+	count(deny_with(with_secrets("fail", facts), passing_prior, {"max_history_secrets": 1})) == 0
+}
+
+# A scan of the work tree alone is not an audit of the history.
+test_a_tree_scan_is_not_enough if {
+	deny_with(with_secrets("pass", {"mode": "tree", "total": 0, "findings": []}), passing_prior, {}) == {"Secrets Escrow: the audit needs a scan of the git history, but this scan covered the work tree; set mode = \"history\" under [agents.\"Secrets Escrow\".phases.P3]"}
 }

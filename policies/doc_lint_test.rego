@@ -84,12 +84,12 @@ test_missing_agent_denies if {
 
 # One agent failed: the message carries agent, verdict and reason exactly.
 test_failed_verdict_denies if {
-	others := [e | some e in passing_evidence; e.agent != "Docs Librarian"]
-	evidence := array.concat(others, [evidence_for("Docs Librarian", "fail", "threshold exceeded: 3 findings", 100)])
+	others := [e | some e in passing_evidence; e.agent != "Comms Bard"]
+	evidence := array.concat(others, [evidence_for("Comms Bard", "fail", "threshold exceeded: 3 findings", 100)])
 	denials := data.conductor.gates.doc_lint.deny with input as gate_input(evidence, passing_prior)
 	denials == {
-		"Docs Librarian: fail: threshold exceeded: 3 findings",
-		"no passing doc-lint evidence",
+		"Comms Bard: fail: threshold exceeded: 3 findings",
+		"no passing release-notes evidence",
 	}
 }
 
@@ -122,4 +122,12 @@ test_each_docs_problem_is_named if {
 
 test_empty_release_notes_deny if {
 	deny_with(passing_evidence, {"min_release_notes_bytes": 1000}) == {"Comms Bard: the release notes docs/release-notes.md have 900 bytes, fewer than 1000"}
+}
+
+# The docs agent fails on any problem; the gate names each and accepts the codes it is told to.
+test_a_failing_docs_agent_is_judged_by_the_gate if {
+	evidence := [object.union(e, {"facts": broken, "verdict": "fail", "reason": "1 documentation problems"}) | some e in passing_evidence; e.agent == "Docs Librarian"]
+	others := [e | some e in passing_evidence; e.agent != "Docs Librarian"]
+	deny_with(array.concat(others, evidence), {}) == {"Docs Librarian: README.md:12: broken-link: docs/setup.md does not exist"}
+	count(deny_with(array.concat(others, evidence), {"ignore_codes": ["broken-link"]})) == 0
 }

@@ -2,8 +2,9 @@
 # analysis and secret scan, each with a passing verdict and findings within the limits.
 #
 # Thresholds ([gates.hardening] in conductor.toml), -1 for no limit:
-#   max_sast_errors, max_sast_warnings   static-analysis findings by level (default 0, -1)
-#   max_iac_errors, max_iac_warnings     IaC findings by level (default 0, -1)
+#   max_sast_errors, max_sast_warnings   static-analysis findings by level (default 0, and 0 or -1
+#                                        as the agent's fail_level does or does not reach warning)
+#   max_iac_errors, max_iac_warnings     IaC findings by level (the same defaults)
 #   max_new_sast_findings                findings the previous release did not have (default -1)
 #   max_secrets                          secrets found and neither allowlisted nor baselined (default 0)
 package conductor.gates.hardening
@@ -12,13 +13,16 @@ import rego.v1
 
 import data.conductor.lib.evidence
 
+# The record types whose findings the rules below judge with this gate's thresholds.
+judged := {"sast", "iac-scan", "secrets-scan"}
+
 deny contains msg if {
-	some msg in evidence.standard_denials
+	some msg in evidence.denials_judging(judged)
 }
 
 limits := {
-	"sast": {"error": evidence.setting("max_sast_errors", 0), "warning": evidence.setting("max_sast_warnings", -1)},
-	"iac-scan": {"error": evidence.setting("max_iac_errors", 0), "warning": evidence.setting("max_iac_warnings", -1)},
+	"sast": evidence.level_limits(evidence.of_type("sast"), evidence.setting("max_sast_errors", null), evidence.setting("max_sast_warnings", null)),
+	"iac-scan": evidence.level_limits(evidence.of_type("iac-scan"), evidence.setting("max_iac_errors", null), evidence.setting("max_iac_warnings", null)),
 }
 
 located(x) := sprintf("%s at %s:%v", [x.ruleId, object.get(x, "uri", "?"), object.get(x, "line", "?")])

@@ -88,7 +88,7 @@ test_missing_agent_denies if {
 # One agent failed: the message carries agent, verdict and reason exactly.
 test_failed_verdict_denies if {
 	others := [e | some e in passing_evidence; e.agent != "InfraSec"]
-	evidence := array.concat(others, [evidence_for("InfraSec", "fail", "threshold exceeded: 3 findings", 100)])
+	evidence := array.concat(others, [with_facts("InfraSec", "fail", "threshold exceeded: 3 findings", 100, {})])
 	denials := data.conductor.gates.hardening.deny with input as gate_input(evidence, passing_prior)
 	denials == {
 		"InfraSec: fail: threshold exceeded: 3 findings",
@@ -135,4 +135,16 @@ test_new_findings_limit if {
 test_a_secret_denies_naming_rule_and_place if {
 	facts := {"total": 1, "findings": [{"rule": "aws-access-key-id", "file": "config/settings.py", "line": 4, "fingerprint": "ab12"}]}
 	deny_with(replaced("Secrets Escrow", facts), {}) == {"Secrets Escrow: 1 secrets found: aws-access-key-id at config/settings.py:4; remove and rotate them, or allowlist or baseline false positives"}
+}
+
+failed(agent, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, "fail", "the agent's own limit", 99, facts)])
+
+# The scanners' own fails are left to this gate's thresholds.
+test_failing_scanners_are_judged_by_the_gate if {
+	secret := {"total": 1, "findings": [{"rule": "generic-secret", "file": "tests/data.py", "line": 2, "fingerprint": "cd34"}]}
+	deny_with(failed("Secrets Escrow", secret), {}) == {"Secrets Escrow: 1 secrets found: generic-secret at tests/data.py:2; remove and rotate them, or allowlist or baseline false positives"}
+	count(deny_with(failed("Secrets Escrow", secret), {"max_secrets": 1})) == 0
+	sast := {"failLevel": "error", "counts": {"error": 1, "warning": 0}, "findings": [{"ruleId": "eval", "level": "error", "uri": "app.py", "line": 7}]}
+	deny_with(failed("AppSec", sast), {}) == {"AppSec: 1 sast findings at error exceed the limit of 0: eval at app.py:7"}
+	count(deny_with(failed("AppSec", sast), {"max_sast_errors": 1})) == 0
 }

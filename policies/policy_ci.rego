@@ -4,18 +4,24 @@
 #
 # Thresholds ([gates.policy_ci] in conductor.toml):
 #   min_tests          the test reports must hold at least this many tests (default 1)
-#   min_line_rate      line coverage the test evidence must show, 0..1 (default 0.8)
-#   max_flaky_tests    tests that passed only on retry, -1 for no limit (default -1)
+#   min_line_rate      line coverage the test evidence must show, 0..1 (default the agent's
+#                      min_line_rate, else 0.8)
+#   max_flaky_tests    tests that passed only on retry, -1 for no limit (default the agent's
+#                      max_flaky, else -1)
 #   max_lint_errors    lint findings at level error (default 0)
-#   max_lint_warnings  lint findings at level warning, -1 for no limit (default -1)
+#   max_lint_warnings  lint findings at level warning, -1 for no limit (default 0 when the
+#                      agent's fail_level is warning or note, else -1)
 package conductor.gates.policy_ci
 
 import rego.v1
 
 import data.conductor.lib.evidence
 
+# The record types whose findings the rules below judge with this gate's thresholds.
+judged := {"junit", "lint", "preflight"}
+
 deny contains msg if {
-	some msg in evidence.standard_denials
+	some msg in evidence.denials_judging(judged)
 }
 
 deny contains msg if {
@@ -37,7 +43,7 @@ deny contains msg if {
 	some e in evidence.of_type("junit")
 	f := evidence.facts(e)
 	n := object.get(f, "flaky", 0)
-	limit := evidence.setting("max_flaky_tests", -1)
+	limit := evidence.setting("max_flaky_tests", agent_limit(f, "maxFlaky", -1))
 	evidence.exceeds(n, limit)
 	msg := sprintf("%s: %d flaky tests exceed the limit of %d: %s", [e.agent, n, limit, evidence.names(object.get(f, "flakyTests", []))])
 }
@@ -51,12 +57,17 @@ deny contains msg if {
 deny contains msg if {
 	some e in evidence.of_type("junit")
 	rate := evidence.facts(e).coverage.lineRate
-	minimum := evidence.setting("min_line_rate", 0.8)
+	minimum := evidence.setting("min_line_rate", agent_limit(evidence.facts(e).coverage, "minLineRate", 0.8))
 	rate < minimum
 	msg := sprintf("%s: line coverage %v%% is below the gate's minimum of %v%%", [e.agent, evidence.percent(rate), evidence.percent(minimum)])
 }
 
-lint_limits := {"error": evidence.setting("max_lint_errors", 0), "warning": evidence.setting("max_lint_warnings", -1)}
+# A limit the agent itself was given, when its facts carry one.
+agent_limit(f, key, fallback) := f[key] if {
+	is_number(f[key])
+} else := fallback
+
+lint_limits := evidence.level_limits(evidence.of_type("lint"), evidence.setting("max_lint_errors", null), evidence.setting("max_lint_warnings", null))
 
 deny contains msg if {
 	some e in evidence.of_type("lint")

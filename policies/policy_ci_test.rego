@@ -104,12 +104,12 @@ test_missing_agent_denies if {
 
 # One agent failed: the message carries agent, verdict and reason exactly.
 test_failed_verdict_denies if {
-	others := [e | some e in passing_evidence; e.agent != "CI/CD Engineer"]
-	evidence := array.concat(others, [evidence_for("CI/CD Engineer", "fail", "threshold exceeded: 3 findings", 100)])
+	others := [e | some e in passing_evidence; e.agent != "Policy Gatekeeper"]
+	evidence := array.concat(others, [evidence_for("Policy Gatekeeper", "fail", "threshold exceeded: 3 findings", 100)])
 	denials := data.conductor.gates.policy_ci.deny with input as gate_input(evidence, passing_prior)
 	denials == {
-		"CI/CD Engineer: fail: threshold exceeded: 3 findings",
-		"no passing preflight evidence",
+		"Policy Gatekeeper: fail: threshold exceeded: 3 findings",
+		"no passing policy-test evidence",
 	}
 }
 
@@ -168,4 +168,23 @@ test_lint_errors_deny_naming_the_finding if {
 test_failed_preflight_check_is_named if {
 	facts := {"checks": array.concat(checks, [{"id": "clean-tree", "passed": false, "detail": "2 files have local changes: app.py, README.md"}])}
 	deny_with(replaced("CI/CD Engineer", facts), {}) == {"CI/CD Engineer: pre-flight clean-tree failed: 2 files have local changes: app.py, README.md"}
+}
+
+failed(agent, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, "fail", "the agent's own limit", 99, facts)])
+
+# The lint agent's own fail is left to this gate's thresholds.
+test_a_failing_lint_agent_is_judged_by_the_gate if {
+	facts := {"failLevel": "error", "counts": {"error": 1}, "findings": [{"ruleId": "clippy::unwrap_used", "level": "error", "uri": "src/main.rs", "line": 3}]}
+	deny_with(failed("Lint Marshal", facts), {}) == {"Lint Marshal: 1 lint findings at error exceed the limit of 0: clippy::unwrap_used at src/main.rs:3"}
+	count(deny_with(failed("Lint Marshal", facts), {"max_lint_errors": 1})) == 0
+}
+
+# Without a gate threshold, the agent's fail_level and its own limits are the defaults.
+test_agent_limits_are_the_defaults if {
+	warnings := {"failLevel": "warning", "counts": {"error": 0, "warning": 1}, "findings": [{"ruleId": "clippy::needless_return", "level": "warning", "uri": "src/lib.rs", "line": 9}]}
+	deny_with(failed("Lint Marshal", warnings), {}) == {"Lint Marshal: 1 lint findings at warning exceed the limit of 0: clippy::needless_return at src/lib.rs:9"}
+	count(deny_with(failed("Lint Marshal", warnings), {"max_lint_warnings": -1})) == 0
+	strict := object.union(qe, {"flaky": 1, "flakyTests": ["t"], "maxFlaky": 0})
+	deny_with(failed("QE Generalist", strict), {}) == {"QE Generalist: 1 flaky tests exceed the limit of 0: t"}
+	count(deny_with(failed("QE Generalist", strict), {"max_flaky_tests": 1})) == 0
 }

@@ -3,7 +3,8 @@
 # git facts of the release commit, each filed by its agent with a passing verdict.
 #
 # Thresholds ([gates.supply_chain] in conductor.toml):
-#   max_vulnerabilities  per severity, -1 for no limit (default critical 0, high 0, unknown 0)
+#   max_vulnerabilities  per severity, -1 for no limit, e.g. { high = 2 } (default 0 at and above the
+#                        agent's fail_severity and for unrated ones, -1 below it)
 #   allow_yanked         accept yanked packages in lock files (default false)
 #   min_sbom_components  the SBOM must list at least this many components (default 1)
 #   require_hashes       every SBOM component must carry a hash (default false)
@@ -14,11 +15,38 @@ import rego.v1
 
 import data.conductor.lib.evidence
 
+# The record types whose findings the rules below judge with this gate's thresholds.
+judged := {"vulnerabilities", "sbom"}
+
 deny contains msg if {
-	some msg in evidence.standard_denials
+	some msg in evidence.denials_judging(judged)
 }
 
-default_max_vulnerabilities := {"critical": 0, "high": 0, "unknown": 0, "medium": -1, "low": -1}
+# Without a threshold here, severities at or above the agent's fail_severity (default high) allow
+# none, the rest any number; unrated vulnerabilities allow none.
+severity_order := ["none", "low", "medium", "high", "critical"]
+
+# The strictest fail_severity the vulnerability agents were given ("none": they fail on none).
+severity_rank := {s: i | some i, s in severity_order}
+
+fail_ranks := [object.get(severity_rank, object.get(evidence.facts(e), "failSeverity", "high"), 0) |
+	some e in evidence.of_type("vulnerabilities")
+]
+
+fail_rank := 99 if {
+	count(fail_ranks) > 0
+	min(fail_ranks) <= 0
+} else := min(fail_ranks) if {
+	count(fail_ranks) > 0
+} else := 3
+
+default_max_vulnerabilities[severity] := limit if {
+	some i, severity in severity_order
+	i > 0
+	limit := evidence.at_or_above(i, fail_rank)
+}
+
+default_max_vulnerabilities.unknown := 0
 
 max_vulnerabilities := object.union(default_max_vulnerabilities, evidence.setting("max_vulnerabilities", {}))
 
@@ -34,6 +62,13 @@ deny contains msg if {
 		v.severity == severity
 	]
 	msg := sprintf("%s: %d %s vulnerabilities exceed the limit of %d: %s", [e.agent, n, severity, limit, evidence.names(found)])
+}
+
+# A report made from another lock file than the repository's says nothing about this release.
+deny contains msg if {
+	some e in evidence.of_type("vulnerabilities")
+	some why in object.get(evidence.facts(e), "staleReports", [])
+	msg := sprintf("%s: %s", [e.agent, why])
 }
 
 deny contains msg if {

@@ -100,12 +100,12 @@ test_missing_agent_denies if {
 
 # One agent failed: the message carries agent, verdict and reason exactly.
 test_failed_verdict_denies if {
-	others := [e | some e in passing_evidence; e.agent != "Supply-Chain Lead"]
-	evidence := array.concat(others, [evidence_for("Supply-Chain Lead", "fail", "threshold exceeded: 3 findings", 100)])
+	others := [e | some e in passing_evidence; e.agent != "Provenance Sheriff"]
+	evidence := array.concat(others, [evidence_for("Provenance Sheriff", "fail", "threshold exceeded: 3 findings", 100)])
 	denials := data.conductor.gates.supply_chain.deny with input as gate_input(evidence, passing_prior)
 	denials == {
-		"Supply-Chain Lead: fail: threshold exceeded: 3 findings",
-		"no passing sbom evidence",
+		"Provenance Sheriff: fail: threshold exceeded: 3 findings",
+		"no passing provenance evidence",
 	}
 }
 
@@ -184,4 +184,32 @@ test_sbom_without_components_or_hashes_denies if {
 test_unpinned_requirement_is_named if {
 	facts := {"components": 3, "unpinned": [{"file": "requirements.txt", "line": 4, "requirement": "flask>=2"}]}
 	deny_with(replaced("Supply-Chain Lead", facts), {}) == {"Supply-Chain Lead: requirements.txt:4 pins no version: flask>=2"}
+}
+
+failed(agent, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, "fail", "1 of 1 vulnerabilities are at or above high (or unrated)", 99, facts)])
+
+# The vulnerability agent's own fail is left to this gate: its facts are judged against the
+# gate's thresholds, so raising one in conductor.toml lets the release through.
+test_a_failing_vulnerability_agent_is_judged_by_the_gate if {
+	facts := object.union(high_vuln, {"failSeverity": "high"})
+	deny_with(failed("Vendor Sentinel", facts), {}) == {"Vendor Sentinel: 1 high vulnerabilities exceed the limit of 0: GHSA-x84v-xcm2-53pg in requests 2.19.0"}
+	count(deny_with(failed("Vendor Sentinel", facts), {"max_vulnerabilities": {"high": 1}})) == 0
+}
+
+# Without a threshold here the agent's fail_severity sets the defaults.
+test_fail_severity_sets_the_default_limits if {
+	medium := {"counts": {"medium": 1}, "vulnerabilities": [{"id": "GHSA-m", "package": "p", "version": "1", "severity": "medium"}], "failSeverity": "medium"}
+	deny_with(failed("Vendor Sentinel", medium), {}) == {"Vendor Sentinel: 1 medium vulnerabilities exceed the limit of 0: GHSA-m in p 1"}
+	count(deny_with(replaced("Vendor Sentinel", object.union(medium, {"failSeverity": "high"})), {})) == 0
+}
+
+# A fail that carries no facts is not the gate's to judge: it denies whatever the thresholds.
+test_a_fail_without_facts_denies_whatever_the_thresholds if {
+	evidence := array.concat([e | some e in passing_evidence; e.agent != "Vendor Sentinel"], [with_facts("Vendor Sentinel", "fail", "unreadable", 99, {})])
+	deny_with(evidence, {"max_vulnerabilities": {"high": -1}}) == {"Vendor Sentinel: fail: unreadable", "no passing vulnerabilities evidence"}
+}
+
+test_a_report_of_another_lock_file_denies if {
+	facts := object.union(good_facts["Vendor Sentinel"], {"staleReports": ["the report counted 5 packages in Cargo.lock, which now has 2"]})
+	deny_with(failed("Vendor Sentinel", facts), {}) == {"Vendor Sentinel: the report counted 5 packages in Cargo.lock, which now has 2"}
 }

@@ -8,8 +8,11 @@
 //! command = "scripts/check-templates.sh"
 //! timeout_seconds = 120
 //!
+//! [agents."Secrets Escrow".phases.P3]
+//! mode = "history"
+//!
 //! [gates.supply_chain]
-//! max_high_vulnerabilities = 2
+//! max_vulnerabilities = { high = 2 }
 //! ```
 //!
 //! A `[gates.<id>]` table reaches the gate's policy as `input.settings`, so
@@ -56,6 +59,7 @@ impl Config {
             }
         }
         config.check_gates(plan)?;
+        config.check_phase_tables(roster, &path)?;
         Ok(config)
     }
 
@@ -74,8 +78,97 @@ impl Config {
         self.gates.get(id).and_then(|t| serde_json::to_value(t).ok()).unwrap_or_else(|| serde_json::json!({}))
     }
 
-    /// The settings of agent `name` (empty when unconfigured).
+    /// The settings of agent `name` (empty when unconfigured), as written.
     pub fn settings(&self, name: &str) -> toml::Table {
         self.agents.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The settings agent `name` runs with in `phase`: its own table with the
+    /// table under `phases.<phase>` laid over it (an agent that runs in two
+    /// phases, such as a tree scan in P0 and a history scan in P3, is set up
+    /// once with what differs per phase). An agent of kind `preflight` also
+    /// takes the secret scanner's allowlist and baseline unless it sets its
+    /// own, so a secret accepted by one is accepted by both.
+    pub fn task_settings(&self, roster: &Roster, name: &str, phase: &str) -> toml::Table {
+        let mut settings = self.settings(name);
+        let per_phase = settings.remove(PHASES_KEY);
+        if let Some(toml::Value::Table(phases)) = per_phase
+            && let Some(toml::Value::Table(over)) = phases.get(phase)
+        {
+            settings.extend(over.clone());
+        }
+        if roster.agent(name).is_some_and(|a| a.kind == "preflight") {
+            let scanner = roster.agents().iter().filter(|a| a.kind == "secrets").map(|a| self.settings(&a.name)).find(|s| !s.is_empty()).unwrap_or_default();
+            for key in SHARED_SECRET_SETTINGS {
+                if let Some(value) = scanner.get(key) {
+                    settings.entry(key).or_insert_with(|| value.clone());
+                }
+            }
+        }
+        settings
+    }
+
+    /// Checks that every `phases.<id>` table of an agent names a phase the
+    /// agent runs in.
+    fn check_phase_tables(&self, roster: &Roster, path: &Path) -> Result<()> {
+        for (name, table) in &self.agents {
+            let Some(per_phase) = table.get(PHASES_KEY) else { continue };
+            let Some(phases) = per_phase.as_table() else {
+                bail!("{}: agents.\"{name}\".{PHASES_KEY}: must be a table of phase ids, such as [agents.\"{name}\".{PHASES_KEY}.P3]", path.display());
+            };
+            let runs_in = roster.agent(name).map(|a| a.phases.clone()).unwrap_or_default();
+            for (phase, over) in phases {
+                if !runs_in.contains(phase) || !over.is_table() {
+                    bail!("{}: agents.\"{name}\".{PHASES_KEY}.{phase}: {name} runs in {}; use a table for one of those phases", path.display(), runs_in.join(", "));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The key of an agent's per-phase settings.
+const PHASES_KEY: &str = "phases";
+
+/// The secret scanner's settings a pre-flight agent shares.
+const SHARED_SECRET_SETTINGS: [&str; 4] = ["allow_paths", "allow_patterns", "baseline", "max_file_bytes"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_phase_table_lays_over_the_agent_settings_in_that_phase_only() {
+        let roster = Roster::builtin().unwrap();
+        let config = config("[agents.\"Secrets Escrow\"]\npaths = [\".\"]\n[agents.\"Secrets Escrow\".phases.P3]\nmode = \"history\"\n");
+        let p0 = config.task_settings(&roster, "Secrets Escrow", "P0");
+        let p3 = config.task_settings(&roster, "Secrets Escrow", "P3");
+        assert_eq!((p0.get("mode"), p0.contains_key("phases")), (None, false));
+        assert_eq!(p3.get("mode").and_then(toml::Value::as_str), Some("history"));
+        assert!(p3.contains_key("paths"), "the agent's own settings stay");
+        assert!(config.check_phase_tables(&roster, Path::new("conductor.toml")).is_ok());
+        let wrong = config_with_phase("P7");
+        let err = wrong.check_phase_tables(&roster, Path::new("conductor.toml")).unwrap_err().to_string();
+        assert!(err.contains("agents.\"Secrets Escrow\".phases.P7") && err.contains("runs in P0, P3"), "{err}");
+    }
+
+    fn config_with_phase(phase: &str) -> Config {
+        config(&format!("[agents.\"Secrets Escrow\".phases.{phase}]\nmode = \"history\"\n"))
+    }
+
+    #[test]
+    fn the_preflight_takes_the_secret_scanners_allowlist_unless_it_has_its_own() {
+        let roster = Roster::builtin().unwrap();
+        let config = config(
+            "[agents.\"Secrets Escrow\"]\nallow_paths = [\"tests/**\"]\nbaseline = \"b.json\"\n[agents.\"CI/CD Engineer\"]\nbase = \"main\"\nbaseline = \"own.json\"\n",
+        );
+        let settings = config.task_settings(&roster, "CI/CD Engineer", "P0");
+        assert_eq!(settings.get("allow_paths"), Some(&toml::Value::Array(vec!["tests/**".into()])));
+        assert_eq!(settings.get("baseline").and_then(toml::Value::as_str), Some("own.json"));
+        assert!(!config.task_settings(&roster, "QE Generalist", "P0").contains_key("allow_paths"), "only the pre-flight shares them");
     }
 }

@@ -138,7 +138,7 @@ async fn run_phase(
             key: Some(ctx.release.state.key.clone()),
             previous: previous.get(name).cloned(),
         };
-        let settings = ctx.config.settings(name);
+        let settings = ctx.config.task_settings(&ctx.roster, name, &phase.id);
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;
     }
     observer.phase_started(phase, pending.len());

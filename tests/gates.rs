@@ -27,7 +27,8 @@ fn fixtures() -> PathBuf {
 struct Expect {
     /// The gate that must fail.
     gate: String,
-    /// Text one of its deny reasons must contain.
+    /// Text one of its deny reasons must contain (with `passes`: when the
+    /// scenario runs without its `config`).
     reason: String,
     /// The message of the release commit (default a conventional one).
     commit_message: Option<String>,
@@ -38,6 +39,16 @@ struct Expect {
     /// hardening scan and the pre-flight alike).
     #[serde(default)]
     also: Vec<String>,
+    /// Overlay files committed in a commit of their own and deleted again in
+    /// the release commit, so they live in git history only.
+    #[serde(default)]
+    transient: Vec<String>,
+    /// TOML appended to the base conductor.toml (a gate threshold, say).
+    config: Option<String>,
+    /// The gate must pass: the problem is there, and the threshold in
+    /// `config` accepts it.
+    #[serde(default)]
+    passes: bool,
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -63,7 +74,7 @@ fn conductor(dir: &Path, args: &[&str]) -> std::process::Output {
 /// Builds the repository (base plus overlay), pushes it to a bare origin,
 /// starts release v1.1.0 on it, runs every phase and returns each gate's
 /// (passed, reasons).
-fn release(overlay: Option<(&Path, &Expect)>) -> (tempfile::TempDir, Vec<(String, bool, Vec<String>)>) {
+fn release(overlay: Option<(&Path, &Expect)>, with_config: bool) -> (tempfile::TempDir, Vec<(String, bool, Vec<String>)>) {
     let root = tempfile::tempdir().unwrap();
     let work = root.path().join("ledger");
     std::fs::create_dir(&work).unwrap();
@@ -82,6 +93,18 @@ fn release(overlay: Option<(&Path, &Expect)>) -> (tempfile::TempDir, Vec<(String
             std::fs::remove_file(work.join(path)).unwrap();
         }
         message = expect.commit_message.clone().unwrap_or(message);
+        if let Some(extra) = expect.config.as_ref().filter(|_| with_config) {
+            let config = work.join("conductor.toml");
+            let text = std::fs::read_to_string(&config).unwrap();
+            std::fs::write(&config, format!("{text}\n{extra}\n")).unwrap();
+        }
+        if !expect.transient.is_empty() {
+            git(&work, &["add", "-A"]);
+            git(&work, &["commit", "-q", "-m", "chore: local settings"]);
+            for path in &expect.transient {
+                std::fs::remove_file(work.join(path)).unwrap();
+            }
+        }
     }
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "--allow-empty", "-m", &message]);
@@ -110,7 +133,7 @@ fn release(overlay: Option<(&Path, &Expect)>) -> (tempfile::TempDir, Vec<(String
 
 #[test]
 fn the_base_release_passes_every_gate() {
-    let (dir, gates) = release(None);
+    let (dir, gates) = release(None, false);
     assert_eq!(gates.len(), GATES.len(), "{gates:?}");
     for (gate, passed, reasons) in &gates {
         assert!(passed, "{gate} failed on the base fixture: {reasons:#?}");
@@ -152,6 +175,16 @@ print("ok")
     assert!(out.status.success(), "in-toto-attestation refused the test result: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Why `gates` do not show the expected gate failing for the expected
+/// reason, or nothing when they do.
+fn unexplained(gates: &[(String, bool, Vec<String>)], expect: &Expect) -> Option<String> {
+    let Some((_, passed, reasons)) = gates.iter().find(|(g, _, _)| *g == expect.gate) else {
+        return Some(format!("gate {} was not decided", expect.gate));
+    };
+    (*passed || !reasons.iter().any(|r| r.contains(&expect.reason)))
+        .then(|| format!("{} {} without a reason containing {:?}: {reasons:#?}", expect.gate, if *passed { "passed" } else { "failed" }, expect.reason))
+}
+
 #[test]
 fn each_planted_problem_fails_its_gate_for_its_reason() {
     let planted = fixtures().join("planted");
@@ -162,13 +195,25 @@ fn each_planted_problem_fails_its_gate_for_its_reason() {
     for dir in &scenarios {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let expect: Expect = toml::from_str(&std::fs::read_to_string(dir.join("expect.toml")).unwrap()).unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
-        let (_dir, gates) = release(Some((dir, &expect)));
+        if expect.passes {
+            // The problem alone fails the gate for its reason; the threshold
+            // in `config` is what lets it through.
+            let (_dir, gates) = release(Some((dir, &expect)), false);
+            if let Some(problem) = unexplained(&gates, &expect) {
+                wrong.push(format!("{name} without its config: {problem}"));
+            }
+        }
+        let (_dir, gates) = release(Some((dir, &expect)), true);
         let Some((_, passed, reasons)) = gates.iter().find(|(g, _, _)| *g == expect.gate) else {
             wrong.push(format!("{name}: gate {} was not decided", expect.gate));
             continue;
         };
-        if *passed || !reasons.iter().any(|r| r.contains(&expect.reason)) {
-            wrong.push(format!("{name}: {} {} without a reason containing {:?}: {reasons:#?}", expect.gate, if *passed { "passed" } else { "failed" }, expect.reason));
+        if expect.passes {
+            if !passed {
+                wrong.push(format!("{name}: {} failed although its threshold accepts the problem: {reasons:#?}", expect.gate));
+            }
+        } else if let Some(problem) = unexplained(&gates, &expect) {
+            wrong.push(format!("{name}: {problem}"));
         }
         // The planted problem is the only one: the other P0 gates still pass
         // (P3 and P7 do not run while a P0 gate fails).

@@ -90,7 +90,7 @@ impl Agent for JunitAgent {
         let mut facts = json!({
             "tests": tests.len(), "passed": passed.len(), "flaky": flaky.len(), "skipped": count(Status::Skipped),
             "failures": count(Status::Failed), "errors": count(Status::Errored),
-            "failing": kept(&failing), "flakyTests": kept(&flaky),
+            "failing": kept(&failing), "flakyTests": kept(&flaky), "maxFlaky": max_flaky,
         });
         let mut files = task.report_files(&reports);
         if let Some((coverage_reports, figures)) = &coverage {

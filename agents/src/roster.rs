@@ -21,7 +21,8 @@ pub struct RosterAgent {
     pub phases: Vec<String>,
     /// The record type its evidence is filed under.
     pub record_type: String,
-    /// The settings it reads from conductor.toml.
+    /// The settings it must be given in conductor.toml; optional ones, which
+    /// have defaults, are not listed.
     #[serde(default)]
     pub inputs: Vec<String>,
     /// What it produces, in a sentence.

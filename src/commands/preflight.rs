@@ -14,10 +14,7 @@ use crate::cli::PreflightArgs;
 
 pub fn run(args: PreflightArgs) -> Result<Exit> {
     let repo = crate::git::toplevel(&args.repo).with_context(|| format!("--repo {}", args.repo.display()))?;
-    let mut options = Options::from_settings(&repo, &settings_of_kind(&repo, "preflight")?).map_err(|e| anyhow::anyhow!("conductor.toml: {e}"))?;
-    for (key, value) in settings_of_kind(&repo, "secrets")? {
-        options.secrets.entry(key).or_insert(value);
-    }
+    let mut options = Options::from_settings(&repo, &configured(&repo)?).map_err(|e| anyhow::anyhow!("conductor.toml: {e}"))?;
     if let Some(base) = args.base {
         options.base = base;
     }
@@ -39,8 +36,10 @@ pub fn run(args: PreflightArgs) -> Result<Exit> {
     Ok(if passed { Exit::Success } else { Exit::Failed })
 }
 
-/// The conductor.toml settings of the first roster agent of `kind` that has any.
-fn settings_of_kind(repo: &std::path::Path, kind: &str) -> Result<toml::Table> {
+/// The conductor.toml settings of the first roster agent of kind `preflight`
+/// that has any, as that agent runs with them (the secret scanner's allowlist
+/// and baseline included).
+fn configured(repo: &std::path::Path) -> Result<toml::Table> {
     let path = repo.join(crate::config::FILE);
     if !path.exists() {
         return Ok(toml::Table::new());
@@ -48,5 +47,6 @@ fn settings_of_kind(repo: &std::path::Path, kind: &str) -> Result<toml::Table> {
     let roster = Roster::load(repo)?;
     let plan = crate::phases::PhasePlan::load(repo, &roster)?;
     let config = crate::config::Config::load(repo, &roster, &plan)?;
-    Ok(roster.agents().iter().filter(|a| a.kind == kind).map(|a| config.settings(&a.name)).find(|s| !s.is_empty()).unwrap_or_default())
+    let first = roster.agents().iter().filter(|a| a.kind == "preflight").map(|a| config.task_settings(&roster, &a.name, a.phases.first().map_or("", String::as_str))).find(|s| !s.is_empty());
+    Ok(first.unwrap_or_default())
 }

@@ -80,7 +80,7 @@ fn agent_problems(phase: &Phase, roster: &Roster, config: &Config, ws: &Workspac
             problems.push(format!("{at}: agent kind '{}' is not implemented yet", agent.kind));
             continue;
         }
-        let settings = config.settings(name);
+        let settings = config.task_settings(roster, name, &phase.id);
         for input in agent.inputs.iter().filter(|i| !settings.contains_key(i.as_str())) {
             problems.push(format!("{at}: '{input}' is not configured; set it under [agents.\"{name}\"] in {}", config::FILE));
         }

@@ -504,10 +504,16 @@ fn build(task: &AgentTask, format: Format, lockfiles: &[PathBuf]) -> AgentOutcom
         Err(SbomError::Unpinned { path, requirements }) => return unpinned(&task.workdir, &path, &requirements, &shown),
         Err(e) => return AgentOutcome::error(e.to_string()),
     };
-    let subject = match Subject::from_git(&task.workdir) {
+    let mut subject = match Subject::from_git(&task.workdir) {
         Ok(subject) => subject,
         Err(e) => return AgentOutcome::missing_input(e.to_string()),
     };
+    // Inside a release the document describes the release being cut, not
+    // whatever `git describe` makes of the checkout.
+    if let Some(release) = &task.release {
+        subject.version = release.binding.version.clone();
+        subject.commit = Some(release.binding.commit.clone());
+    }
     let path = task.scratch.join(format.file_name());
     let written = format.render(&packages, &subject).and_then(|bytes| {
         std::fs::create_dir_all(&task.scratch).and_then(|()| std::fs::write(&path, bytes)).map_err(|source| SbomError::Write { path: path.clone(), source })
@@ -604,6 +610,19 @@ mod tests {
 
     const CARGO: &str = "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"itoa\"]\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b\"\n";
     const REQUIREMENTS: &str = "flask==3.0.3 \\\n    --hash=sha256:34e815dfaa43340d1d15a5c3a02b8476004037eb4840b34910c6e21679d288f3\n";
+
+    #[tokio::test]
+    async fn inside_a_release_the_sbom_describes_the_release_version_and_commit() {
+        let dir = repo(&[("Cargo.lock", CARGO)]);
+        let binding = evidence::record::ReleaseBinding { version: "v2.0.0".into(), commit: "c".repeat(40), environment: "prod".into(), id: "r1".into() };
+        let task = task(dir.path(), &[]).with_release(crate::ReleaseContext { binding, key: None, previous: None });
+        let outcome = SbomAgent.run(&task).await;
+        assert_eq!(outcome.verdict, Verdict::Pass, "{}", outcome.reason);
+        let doc: Value = serde_json::from_slice(&std::fs::read(&outcome.files[0].path).unwrap()).unwrap();
+        assert_eq!(doc["metadata"]["component"]["version"], "v2.0.0", "not what git describe says");
+        let commit = doc["metadata"]["component"]["properties"].as_array().unwrap().iter().find(|p| p["name"] == "conductor:git:commit").unwrap()["value"].clone();
+        assert_eq!(commit, json!("c".repeat(40)));
+    }
 
     #[tokio::test]
     async fn writes_the_sbom_into_scratch_and_counts_components() {
