@@ -447,6 +447,7 @@ fn ensure_pack(data: &Path, p: &Params) -> AnyResult<bool> {
         public_keys: &public_keys,
         trust_root: trust.digest(),
         seal_key: &key,
+        approvals: &evidence::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release),
     };
     let summary = write_pack(&data.join("pack.zip"), &input)?;
     println!("  sealed {} records, {} files, root {}", summary.records, summary.files, summary.root);

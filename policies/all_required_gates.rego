@@ -4,6 +4,7 @@ package conductor.gates.all_required_gates
 
 import rego.v1
 
+import data.conductor.lib.approvals
 import data.conductor.lib.evidence
 
 deny contains msg if {
@@ -16,4 +17,7 @@ deny contains msg if {
 	some msg in evidence.prior_gate_denials
 }
 
-# Further gate-specific checks arrive with the specialised agent kinds.
+# The CAB's quorum: each required role unapproved, and each decision not counted, with why.
+deny contains msg if {
+	some msg in approvals.denials
+}

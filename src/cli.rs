@@ -50,6 +50,12 @@ pub enum Command {
     /// base, merges cleanly, clean tree, no secrets, credentials ignored,
     /// Conventional Commits since the last tag, lock files match manifests.
     Preflight(PreflightArgs),
+    /// Append a signed approval or rejection of the current release by a
+    /// member of a trust-root role (the change advisory board).
+    Approve(ApproveArgs),
+    /// The approvals matrix: roles by approvers, decisions, reasons, times and
+    /// whether each quorum is met, from the current release or a pack.
+    Cab(CabArgs),
     /// Work with the gate policies (built-in and the repository's `policies/`).
     Policy {
         /// What to do with them.
@@ -129,6 +135,52 @@ pub struct PackArgs {
     /// Where to write the pack (default: evidence-<version>.zip).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// A board member's decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DecisionArg {
+    /// Approve the release.
+    Approve,
+    /// Reject it.
+    Reject,
+}
+
+/// `conductor approve`.
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The trust-root role to act in, such as cab.
+    #[arg(long)]
+    pub role: String,
+    /// The approver's own private key.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Approve or reject.
+    #[arg(long, value_enum)]
+    pub decision: DecisionArg,
+    /// Why, in a sentence the board will read.
+    #[arg(long)]
+    pub reason: String,
+    /// The trust root that defines the role (default: trust.toml in the repository).
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
+}
+
+/// `conductor cab`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("format").args(["json", "md"]))]
+pub struct CabArgs {
+    /// A pack whose approvals_matrix.json to show (default: the current release's ledger).
+    pub pack: Option<PathBuf>,
+    /// Print the matrix as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the matrix as Markdown, for the board's minutes.
+    #[arg(long)]
+    pub md: bool,
+    /// The trust root (default: trust.toml in the repository).
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
 }
 
 /// SBOM formats.

@@ -137,6 +137,7 @@ async fn run_phase(
             binding: ctx.release.state.binding.clone(),
             key: Some(ctx.release.state.key.clone()),
             previous: previous.get(name).cloned(),
+            ledger: Some(ctx.release.ledger_path()),
         };
         let settings = ctx.config.task_settings(&ctx.roster, name, &phase.id);
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;

@@ -60,6 +60,7 @@ fn build(dir: &Path) {
         public_keys: &[key.public_key().clone()],
         trust_root: trust.digest(),
         seal_key: &key,
+        approvals: &evidence::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release()),
     };
     evidence::pack::write_pack(&dir.join("sealed.zip"), &input).unwrap();
 }

@@ -1,5 +1,6 @@
 //! Integration tests, one module per concern.
 
+mod cab;
 mod cli;
 mod crosscheck;
 mod fixture;

@@ -19,6 +19,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod approval;
 mod artifacts;
 mod command;
 mod coverage;
@@ -86,6 +87,10 @@ pub struct ReleaseContext {
     /// for kinds that compare (new findings, regressions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousOutcome>,
+    /// The release's ledger file, for kinds that read what was recorded
+    /// before them (the CAB's signed approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<PathBuf>,
 }
 
 /// An agent's latest outcome in an earlier release.
@@ -282,6 +287,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(vulnerabilities::VulnerabilitiesAgent),
         Box::new(provenance::ProvenanceAgent),
         Box::new(sign::SignAgent),
+        Box::new(approval::ApprovalAgent),
         Box::new(docs::DocsAgent),
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),

@@ -249,6 +249,7 @@ pub fn seed_corpus(work_dir: &Path) -> Result<Seeds, Box<dyn std::error::Error>>
         public_keys: std::slice::from_ref(key.public_key()),
         trust_root: trust.digest(),
         seal_key: &key,
+        approvals: &crate::approval::ApprovalsMatrix::of(&records, trust, &release),
     };
     write_pack(&pack_path, &input)?;
 

@@ -12,7 +12,7 @@
 //! (cosign) key generation and signing it wraps draw theirs inside aws-lc.
 //!
 //! ```
-//! use evidence::{keys::SecretKey, ledger::Ledger, pack, record, store::ObjectStore, timestamp::Timestamp, trust, verify};
+//! use evidence::{approval, keys::SecretKey, ledger::Ledger, pack, record, store::ObjectStore, timestamp::Timestamp, trust, verify};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let key = SecretKey::ed25519_from_seed(&[7; 32])?;
@@ -44,6 +44,7 @@
 //!     public_keys: &[key.public_key().clone()],
 //!     trust_root: trust.digest(),
 //!     seal_key: &key,
+//!     approvals: &approval::ApprovalsMatrix::of(ledger.records(), &trust, &release),
 //! };
 //! pack::write_pack(&out, &input)?;
 //! let outcome = verify::verify(&out, &trust, &verify::Options::default())?;
@@ -52,6 +53,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod checkpoint;
 pub mod digest;
 pub mod dsse;

@@ -1,7 +1,9 @@
 //! One file per verb; each turns parsed arguments into library calls and
 //! renders the outcome.
 
+mod approve;
 mod attest;
+mod cab;
 mod init;
 mod keygen;
 mod log;
@@ -40,5 +42,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Sbom(args) => sbom::run(args),
         Command::Policy { action } => policy::run(action),
         Command::Preflight(args) => preflight::run(args),
+        Command::Approve(args) => approve::run(args),
+        Command::Cab(args) => cab::run(args),
     }
 }

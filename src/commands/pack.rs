@@ -19,6 +19,7 @@ pub fn run(args: PackArgs) -> Result<Exit> {
     let key = release.key()?;
     let public_keys: Vec<_> = trust.keys().map(|k| k.key.clone()).chain([key.public_key().clone()]).collect();
     let out = args.out.unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
+    let approvals = crate::approvals::matrix(&ws.repo, ledger.records(), &trust, &release.state.binding)?;
     let input = SealInput {
         records: ledger.records(),
         release: &release.state.binding,
@@ -26,6 +27,7 @@ pub fn run(args: PackArgs) -> Result<Exit> {
         public_keys: &public_keys,
         trust_root: trust.digest(),
         seal_key: &key,
+        approvals: &approvals,
     };
     let summary = write_pack(&out, &input)?;
     println!("sealed {} records ({} files, root {}) into {}", summary.records, summary.files, summary.root, summary.path.display());

@@ -11,6 +11,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::{CHECKPOINT, InclusionProof, LEDGER, MANIFEST, NOTE_KEY_NAME, PROOFS, SHA256SUMS, origin};
+use crate::approval::APPROVALS_MATRIX;
 use crate::checkpoint::{Checkpoint, sign_note};
 use crate::digest::{HashingWriter, Sha256};
 use crate::keys::{KeyError, PublicKey, SecretKey};
@@ -33,6 +34,8 @@ pub struct SealInput<'a> {
     pub trust_root: Sha256,
     /// The Ed25519 key that signs the manifest and the checkpoint.
     pub seal_key: &'a SecretKey,
+    /// The approvals matrix, stored as `approvals_matrix.json`.
+    pub approvals: &'a crate::approval::ApprovalsMatrix,
 }
 
 /// What was written.
@@ -152,7 +155,11 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
     let time = zip_time(last);
     let mut entries: Vec<FileEntry> = Vec::new();
     let evidence = evidence_files(input.records);
-    // Entries go out sorted by path: evidence/ < keys/ < ledger/, then the manifest.
+    // Entries go out sorted by path: approvals_matrix.json < evidence/ < keys/ < ledger/, then
+    // the manifest.
+    let matrix = input.approvals.to_json();
+    add_bytes(&mut zip, APPROVALS_MATRIX, &matrix, time, CompressionMethod::Deflated)?;
+    entries.push(FileEntry { path: APPROVALS_MATRIX.to_owned(), size: matrix.len() as u64, sha256: Sha256::of(&matrix) });
     for (digest, name) in &evidence {
         let path = format!("evidence/sha256/{digest}");
         entries.push(copy_evidence(&mut zip, input.store, *digest, name, &path, time)?);

@@ -294,7 +294,9 @@ mod tests {
         };
         let mut ledger = Ledger::open(&dir.join("ledger.intoto.jsonl")).unwrap();
         ledger.append(draft, &release, Timestamp::from_unix(1_800_000_000).unwrap(), &key).unwrap();
-        let input = crate::pack::SealInput { records: ledger.records(), release: &release, store: &store, public_keys: &[], trust_root: Sha256([0; 32]), seal_key: &key };
+        let nobody = crate::trust::TrustRoot::parse("version = 1\n", "trust.toml").unwrap();
+        let approvals = crate::approval::ApprovalsMatrix::of(ledger.records(), &nobody, &release);
+        let input = crate::pack::SealInput { records: ledger.records(), release: &release, store: &store, public_keys: &[], trust_root: Sha256([0; 32]), seal_key: &key, approvals: &approvals };
         let out = dir.join("pack.zip");
         crate::pack::write_pack(&out, &input).unwrap();
         out

@@ -96,6 +96,7 @@ mod tests {
             public_keys: &[],
             trust_root: trust.digest(),
             seal_key: &key,
+            approvals: &crate::approval::ApprovalsMatrix::of(ledger.records(), &trust, release),
         };
         let out = folder.join("pack.zip");
         crate::pack::write_pack(&out, &input).unwrap();

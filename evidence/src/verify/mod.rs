@@ -6,6 +6,7 @@
 //! signatures listed by `sign` outcomes are then checked on the same workers,
 //! each artifact streamed through its verifier.
 
+mod approvals;
 mod artifacts;
 mod chain;
 mod extends;
@@ -94,6 +95,7 @@ pub fn verify(path: &Path, trust: &TrustRoot, options: &Options) -> Result<Outco
     files::check_listing(&mut pack, &manifest, &mut report);
     let ledger = run_ledger_and_hashing(&mut pack, &manifest, trust, options, &mut report);
     check_checkpoint(&mut pack, &manifest, trust, &ledger.leaves, &mut report);
+    approvals::check(&mut pack, &manifest, trust, &ledger.approvals, &mut report);
     if manifest.trust_root != trust.digest() {
         report.notes.push(format!(
             "the pack was sealed under trust root {}; this verification used {} (the verifier's trust root is the authority)",
@@ -192,6 +194,8 @@ struct LedgerFacts {
     phases: Vec<(String, u64)>,
     /// The `sign` outcomes, whose artifact signatures are checked once the files are hashed.
     signed: Vec<artifacts::SignRecord>,
+    /// The approval records, from which the approvals matrix is rebuilt.
+    approvals: Vec<Record>,
 }
 
 fn run_ledger_and_hashing(
@@ -267,6 +271,7 @@ struct LedgerScan<'a> {
     evidence: Vec<(RecordRef, EvidenceRef)>,
     phases: Vec<(String, u64)>,
     signed: Vec<artifacts::SignRecord>,
+    approvals: Vec<Record>,
 }
 
 impl<'a> LedgerScan<'a> {
@@ -282,6 +287,7 @@ impl<'a> LedgerScan<'a> {
             evidence: Vec::new(),
             phases: Vec::new(),
             signed: Vec::new(),
+            approvals: Vec::new(),
         }
     }
 
@@ -298,6 +304,10 @@ impl<'a> LedgerScan<'a> {
         let rr = RecordRef { sequence: record.link.sequence, line: line_no, phase: record.link.phase.clone(), record_type: record.link.record_type.clone() };
         self.count_phase(&rr.phase);
         self.chain.observe(&record, &rr, report);
+        // The matrix counts every approval, so they are kept whatever `only` selects.
+        if record.statement.predicate_type == crate::approval::APPROVAL_PREDICATE {
+            self.approvals.push(record.clone());
+        }
         // The chain covers every record; the per-record checks cover the selected phases.
         if !self.only.is_empty() && !self.only.contains(&rr.phase) {
             return;
@@ -336,7 +346,7 @@ impl<'a> LedgerScan<'a> {
                 "the ledger has {records} records ending in {}, but the manifest sealed {} records ending in {}",
                 self.last_hash.map(|h| h.to_string()).unwrap_or_else(|| "nothing".into()), manifest.ledger.records, manifest.ledger.head));
         }
-        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases, signed: self.signed }
+        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases, signed: self.signed, approvals: self.approvals }
     }
 }
 

@@ -94,6 +94,12 @@ pub enum Code {
     ArtifactDigestMismatch,
     /// Fewer keys of the `artifact-signer` role signed an artifact than its threshold.
     ArtifactSignaturesBelowThreshold,
+    /// The pack has no `approvals_matrix.json`.
+    ApprovalsMatrixMissing,
+    /// `approvals_matrix.json` is not a matrix.
+    ApprovalsMatrixMalformed,
+    /// `approvals_matrix.json` differs from the matrix the signed approvals give under this trust root.
+    ApprovalsMatrixMismatch,
 }
 
 impl Code {
@@ -143,6 +149,9 @@ impl Code {
             ArtifactSignatureMissingFile => "artifact-signature-missing-file",
             ArtifactDigestMismatch => "artifact-digest-mismatch",
             ArtifactSignaturesBelowThreshold => "artifact-signatures-below-threshold",
+            ApprovalsMatrixMissing => "approvals-matrix-missing",
+            ApprovalsMatrixMalformed => "approvals-matrix-malformed",
+            ApprovalsMatrixMismatch => "approvals-matrix-mismatch",
         }
     }
 
@@ -162,12 +171,13 @@ impl Code {
             | ArtifactSignaturesBelowThreshold => "key-trust",
             EvidenceMissing | EvidenceDigestMismatch | ArtifactSignatureMissingFile | ArtifactDigestMismatch => "evidence",
             CheckpointMissing | CheckpointMalformed | CheckpointSignatureInvalid | CheckpointMismatch | InclusionProofInvalid => "checkpoint",
+            ApprovalsMatrixMissing | ApprovalsMatrixMalformed | ApprovalsMatrixMismatch => "approvals",
         }
     }
 }
 
 /// The checks every pack goes through, in order.
-pub const PACK_CHECKS: [&str; 5] = ["pack-structure", "manifest", "files", "chain", "checkpoint"];
+pub const PACK_CHECKS: [&str; 6] = ["pack-structure", "manifest", "files", "chain", "checkpoint", "approvals"];
 /// The checks every phase goes through.
 pub const PHASE_CHECKS: [&str; 5] = ["chain", "release-binding", "key-trust", "signatures", "evidence"];
 
