@@ -9,6 +9,7 @@ mod pack;
 mod plan;
 mod policy;
 mod preflight;
+mod readiness;
 mod repair;
 mod run;
 mod sbom;
@@ -40,5 +41,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Sbom(args) => sbom::run(args),
         Command::Policy { action } => policy::run(action),
         Command::Preflight(args) => preflight::run(args),
+        Command::Readiness(args) => readiness::run(args),
     }
 }

@@ -22,6 +22,7 @@ fn task(dir: &Path, settings: &str, version: Option<&str>) -> AgentTask {
             binding: ReleaseBinding { version: version.into(), commit: "HEAD".into(), environment: "prod".into(), id: "r1".into() },
             key: None,
             previous: None,
+            evidence: Vec::new(),
         }),
         None => task,
     }
