@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::data::{BreakingChanges, CodeQuality, Dependencies, Documentation, Fraction, ReleaseData, Rollback, SCHEMA, SchemaVersion, Security, Tests};
+use super::data::{BreakingChanges, CodeQuality, Dependencies, Documentation, Fraction, ReleaseData, Rollback, SchemaVersion, Security, Tests};
 use crate::{ReleaseEvidence, Verdict};
 
 /// Breaking commits read from git, for when no docs outcome reports them.
@@ -88,7 +88,7 @@ pub fn gather(evidence: &[ReleaseEvidence], version: &str, git: Option<&GitBreak
     let mut s = Sources { evidence, notes: Vec::new() };
     let docs = s.ran("documentation", |e| is(e, "docs", &[]));
     if docs.is_empty() {
-        s.none("documentation", "no docs outcome in this release yet (the docs agents run in P7, after P6); set [agents.\"Release Conductor\".docs] to check the docs here");
+        s.none("documentation", "no docs outcome in this release yet (the docs agents run in P7, after P6); give the readiness agent a `docs` table of docs settings to check them here");
     }
     let data = ReleaseData {
         schema: SchemaVersion::V1,
@@ -101,7 +101,6 @@ pub fn gather(evidence: &[ReleaseEvidence], version: &str, git: Option<&GitBreak
         dependencies: dependencies(&mut s),
         rollback: rollback(&mut s, &docs),
     };
-    debug_assert_eq!(SCHEMA, "conductor/release-data/v1");
     Gathered { data, notes: s.notes }
 }
 

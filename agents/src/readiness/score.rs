@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::data::ReleaseData;
+use super::data::{BreakingChanges, CodeQuality, Dependencies, Documentation, ReleaseData, Rollback, Security, Tests};
 
 /// A scoring category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -304,74 +304,66 @@ fn category(data: &ReleaseData, spec: &CategorySpec) -> CategoryResult {
     CategoryResult { category: spec.category, weight: spec.weight, score, has_data, criteria }
 }
 
-/// Each criterion of a category in [`CRITERIA`] order: (required, found).
-fn checks(data: &ReleaseData, category: Category) -> (bool, Vec<(String, Found)>) {
-    match category {
-        Category::Tests => {
-            let t = data.tests.clone();
-            let has = t.is_some();
-            let t = t.unwrap_or_default();
-            let ran = t.total.map(|n| (ran_text(n, t.passed), n >= 1));
-            let failed = t.failed.map(|n| (count(n, "failing"), n == 0));
-            let flaky = t.flaky.map(|n| (count(n, "flaky"), n <= LIMITS.max_flaky));
-            let cov = t.line_coverage.map(|f| (percent(f.get()), f.get() >= LIMITS.min_line_coverage));
-            (has, vec![
-                ("at least 1 test".into(), ran),
-                ("0 failing".into(), failed),
-                (format!("at most {}", LIMITS.max_flaky), flaky),
-                (format!("at least {}", percent(LIMITS.min_line_coverage)), cov),
-            ])
-        }
-        Category::CodeQuality => {
-            let q = data.code_quality.clone();
-            let has = q.is_some();
-            let q = q.unwrap_or_default();
-            (has, vec![
-                ("0".into(), q.lint_errors.map(|n| (n.to_string(), n == 0))),
-                (format!("at most {}", LIMITS.max_lint_warnings), q.lint_warnings.map(|n| (n.to_string(), n <= LIMITS.max_lint_warnings))),
-            ])
-        }
-        Category::Documentation => {
-            let d = data.documentation.clone();
-            let has = d.is_some();
-            let d = d.unwrap_or_default();
-            (has, vec![("yes".into(), yes(d.readme)), ("yes".into(), yes(d.changelog_mentions_version)), ("0".into(), zero(d.broken_links))])
-        }
-        Category::Security => {
-            let s = data.security.clone();
-            let has = s.is_some();
-            let s = s.unwrap_or_default();
-            (has, vec![
-                ("0".into(), zero(s.secrets)),
-                ("0".into(), zero(s.critical_vulnerabilities)),
-                ("0".into(), zero(s.high_vulnerabilities)),
-                ("0".into(), zero(s.sast_errors)),
-            ])
-        }
-        Category::BreakingChanges => {
-            let b = data.breaking_changes.clone();
-            let has = b.is_some();
-            let b = b.unwrap_or_default();
-            let when = |answer: Option<bool>| match b.count {
-                None => None,
-                Some(0) => Some(("no breaking changes".into(), true)),
-                Some(n) => answer.map(|a| (format!("{} for {n} breaking", if a { "yes" } else { "no" }), a)),
-            };
-            (has, vec![("yes, when there are breaking changes".into(), when(b.documented)), ("yes, when there are breaking changes".into(), when(b.migration_guide))])
-        }
-        Category::Dependencies => {
-            let d = data.dependencies.clone();
-            let has = d.is_some();
-            let d = d.unwrap_or_default();
-            (has, vec![("yes".into(), yes(d.lockfiles_consistent)), ("0".into(), zero(d.yanked)), ("0".into(), zero(d.unpinned))])
-        }
-        Category::Rollback => {
-            let r = data.rollback.clone();
-            let has = r.is_some();
-            let r = r.unwrap_or_default();
-            (has, vec![("yes".into(), yes(r.plan)), ("yes".into(), yes(r.tested))])
-        }
+/// A criterion's requirement in words and what the data says.
+type Check = (String, Found);
+
+/// Each criterion of a category in [`CRITERIA`] order, and whether the data
+/// has the category at all (a missing one is checked as if empty, so its
+/// requirements still show).
+fn checks(data: &ReleaseData, category: Category) -> (bool, Vec<Check>) {
+    fn with<T: Default + Clone>(part: &Option<T>, check: fn(&T) -> Vec<Check>) -> (bool, Vec<Check>) {
+        (part.is_some(), check(&part.clone().unwrap_or_default()))
     }
+    match category {
+        Category::Tests => with(&data.tests, tests),
+        Category::CodeQuality => with(&data.code_quality, code_quality),
+        Category::Documentation => with(&data.documentation, documentation),
+        Category::Security => with(&data.security, security),
+        Category::BreakingChanges => with(&data.breaking_changes, breaking_changes),
+        Category::Dependencies => with(&data.dependencies, dependencies),
+        Category::Rollback => with(&data.rollback, rollback),
+    }
+}
+
+fn tests(t: &Tests) -> Vec<Check> {
+    vec![
+        ("at least 1 test".into(), t.total.map(|n| (ran_text(n, t.passed), n >= 1))),
+        ("0 failing".into(), t.failed.map(|n| (format!("{n} failing"), n == 0))),
+        (format!("at most {}", LIMITS.max_flaky), t.flaky.map(|n| (format!("{n} flaky"), n <= LIMITS.max_flaky))),
+        (format!("at least {}", percent(LIMITS.min_line_coverage)), t.line_coverage.map(|f| (percent(f.get()), f.get() >= LIMITS.min_line_coverage))),
+    ]
+}
+
+fn code_quality(q: &CodeQuality) -> Vec<Check> {
+    let warnings = q.lint_warnings.map(|n| (n.to_string(), n <= LIMITS.max_lint_warnings));
+    vec![("0".into(), zero(q.lint_errors)), (format!("at most {}", LIMITS.max_lint_warnings), warnings)]
+}
+
+fn documentation(d: &Documentation) -> Vec<Check> {
+    vec![("yes".into(), yes(d.readme)), ("yes".into(), yes(d.changelog_mentions_version)), ("0".into(), zero(d.broken_links))]
+}
+
+fn security(s: &Security) -> Vec<Check> {
+    [s.secrets, s.critical_vulnerabilities, s.high_vulnerabilities, s.sast_errors].into_iter().map(|n| ("0".into(), zero(n))).collect()
+}
+
+fn breaking_changes(b: &BreakingChanges) -> Vec<Check> {
+    // With no breaking changes there is nothing to document or migrate.
+    let when = |answer: Option<bool>| match b.count {
+        None => None,
+        Some(0) => Some(("no breaking changes".into(), true)),
+        Some(n) => answer.map(|a| (format!("{} for {n} breaking", if a { "yes" } else { "no" }), a)),
+    };
+    let required = "yes, when there are breaking changes";
+    vec![(required.into(), when(b.documented)), (required.into(), when(b.migration_guide))]
+}
+
+fn dependencies(d: &Dependencies) -> Vec<Check> {
+    vec![("yes".into(), yes(d.lockfiles_consistent)), ("0".into(), zero(d.yanked)), ("0".into(), zero(d.unpinned))]
+}
+
+fn rollback(r: &Rollback) -> Vec<Check> {
+    vec![("yes".into(), yes(r.plan)), ("yes".into(), yes(r.tested))]
 }
 
 fn yes(answer: Option<bool>) -> Found {
@@ -380,10 +372,6 @@ fn yes(answer: Option<bool>) -> Found {
 
 fn zero(n: Option<u64>) -> Found {
     n.map(|n| (n.to_string(), n == 0))
-}
-
-fn count(n: u64, what: &str) -> String {
-    format!("{n} {what}")
 }
 
 fn ran_text(total: u64, passed: Option<u64>) -> String {
@@ -400,7 +388,7 @@ fn percent(fraction: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::data::*;
+    use super::super::data::Fraction;
     use super::*;
 
     fn all(score: u32) -> Vec<(Category, u32)> {
