@@ -55,6 +55,14 @@ fn an_ill_typed_field_is_named_with_its_file_and_path() {
     let (code, out, err) = readiness(dir.path(), true);
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.contains("release_data.json: at rollback.plan: invalid type: string \"yes\", expected a boolean"), "{err}");
+    std::fs::remove_file(dir.path().join("release_data.json")).unwrap();
+    let (code, _, err) = readiness(dir.path(), false);
+    assert_eq!(code, 2);
+    assert!(err.contains("release_data.json cannot be read"), "{err}");
+    std::fs::write(dir.path().join("release_data.json"), "{\"schema\": \"conductor/release-data/v1\"} trailing").unwrap();
+    let (code, _, err) = readiness(dir.path(), false);
+    assert_eq!(code, 2);
+    assert!(err.contains("release_data.json: at the top level: trailing characters"), "{err}");
 }
 
 /// P6 redefined to need only P0, gated on the readiness agent alone, so a
