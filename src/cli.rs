@@ -185,7 +185,7 @@ pub struct RunArgs {
 /// `conductor readiness`.
 #[derive(Debug, clap::Args)]
 pub struct ReadinessArgs {
-    /// The release data file (see docs/readiness.md).
+    /// The release data file (see docs/readiness.md), or `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Print the JSON report instead of text.

@@ -65,6 +65,23 @@ fn an_ill_typed_field_is_named_with_its_file_and_path() {
     assert!(err.contains("release_data.json: at the top level: trailing characters"), "{err}");
 }
 
+#[test]
+fn standard_input_is_read_with_a_dash() {
+    use std::io::Write as _;
+    let go = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/readiness/go/release_data.json")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conductor"))
+        .args(["readiness", "--input", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&go).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["decision"].as_str(), report["score"].as_f64()), (Some("GO"), Some(96.5)));
+}
+
 /// P6 redefined to need only P0, gated on the readiness agent alone, so a
 /// release of the gate fixture (which passes P0) reaches it.
 const P6: &str = "id = \"P6\"\nname = \"Release train\"\nrequires = [\"P0\"]\n\n[[gate]]\nid = \"all_required_gates\"\npolicy = \"all_required_gates\"\nagents = [\"Release Conductor\"]\nneeds = [\"release-readiness\"]\n";
