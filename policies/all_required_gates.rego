@@ -21,3 +21,10 @@ deny contains msg if {
 deny contains msg if {
 	some msg in approvals.denials
 }
+
+# The release is ready only on a GO: a CONDITIONAL or NO-GO readiness decision denies with
+# its score and the categories that block it.
+deny contains msg if {
+	some msg in evidence.readiness_denials
+}
+

@@ -40,9 +40,12 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(passing_facts, agent, {}),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where its gate reads them: a readiness decision of GO.
+passing_facts := {"Release Conductor": {"decision": "GO", "score": 100, "blockers": []}}
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -142,4 +145,43 @@ test_failed_prior_gate_without_reasons_denies if {
 test_no_prior_gates_denies if {
 	denials := data.conductor.gates.all_required_gates.deny with input as gate_input(passing_evidence, [])
 	denials == {"no earlier gate decisions were found"}
+}
+
+readiness(verdict, decision, score, blockers) := object.union(evidence_for("Release Conductor", verdict, "readiness", 1), {"facts": {
+	"decision": decision,
+	"score": score,
+	"blockers": blockers,
+}})
+
+with_readiness(entry) := array.concat([e | some e in passing_evidence; e.agent != "Release Conductor"], [entry])
+
+# A GO readiness decision adds no denial.
+test_go_readiness_allows if {
+	evidence := with_readiness(readiness("pass", "GO", 96.5, []))
+	count(data.conductor.gates.all_required_gates.deny) == 0 with input as gate_input(evidence, passing_prior)
+}
+
+# A NO-GO names its score and each blocking category with its score.
+test_no_go_readiness_names_score_and_blockers if {
+	entry := readiness("fail", "NO-GO", 89.5, [{"category": "security", "score": 30}, {"category": "rollback", "score": 0}])
+	denials := data.conductor.gates.all_required_gates.deny with input as gate_input(with_readiness(entry), passing_prior)
+	"release readiness is NO-GO with score 89.5 of 100; blocked by security (30), rollback (0)" in denials
+}
+
+# A CONDITIONAL is not ready either, even with nothing blocking.
+test_conditional_readiness_denies if {
+	entry := readiness("fail", "CONDITIONAL", 71, [])
+	denials := data.conductor.gates.all_required_gates.deny with input as gate_input(with_readiness(entry), passing_prior)
+	"release readiness is CONDITIONAL with score 71 of 100" in denials
+}
+
+# A passing verdict does not outweigh a decision that is not GO, and one with no decision denies.
+test_passing_verdict_without_go_denies if {
+	conditional := readiness("pass", "CONDITIONAL", 75, [])
+	denials := data.conductor.gates.all_required_gates.deny with input as gate_input(with_readiness(conditional), passing_prior)
+	denials == {"release readiness is CONDITIONAL with score 75 of 100"}
+	base := evidence_for("Release Conductor", "pass", "ok", 1)
+	silent := object.union(object.remove(base, ["facts"]), {"facts": {}})
+	undecided := data.conductor.gates.all_required_gates.deny with input as gate_input(with_readiness(silent), passing_prior)
+	undecided == {"Release Conductor: the release-readiness evidence records no decision"}
 }

@@ -16,4 +16,10 @@ deny contains msg if {
 	some msg in evidence.prior_gate_denials
 }
 
+# The release is ready only on a GO: a CONDITIONAL or NO-GO readiness decision denies with
+# its score and the categories that block it.
+deny contains msg if {
+	some msg in evidence.readiness_denials
+}
+
 # Further gate-specific checks arrive with the specialised agent kinds.

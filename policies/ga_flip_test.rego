@@ -44,9 +44,12 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(passing_facts, agent, {}),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where its gate reads them: a readiness decision of GO.
+passing_facts := {"Release Conductor": {"decision": "GO", "score": 100, "blockers": []}}
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -149,4 +152,16 @@ test_failed_prior_gate_without_reasons_denies if {
 test_no_prior_gates_denies if {
 	denials := data.conductor.gates.ga_flip.deny with input as gate_input(passing_evidence, [])
 	denials == {"no earlier gate decisions were found"}
+}
+
+# Before the GA flip the readiness is recomputed; a NO-GO then denies with its score and blockers.
+test_no_go_readiness_denies_the_flip if {
+	others := [e | some e in passing_evidence; e.agent != "Release Conductor"]
+	readiness := object.union(evidence_for("Release Conductor", "fail", "NO-GO", 100), {"facts": {
+		"decision": "NO-GO",
+		"score": 54,
+		"blockers": [],
+	}})
+	denials := data.conductor.gates.ga_flip.deny with input as gate_input(array.concat(others, [readiness]), passing_prior)
+	"release readiness is NO-GO with score 54 of 100" in denials
 }

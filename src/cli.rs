@@ -56,6 +56,9 @@ pub enum Command {
     /// The approvals matrix: roles by approvers, decisions, reasons, times and
     /// whether each quorum is met, from the current release or a pack.
     Cab(CabArgs),
+    /// Score a release's readiness from a release data file (schema
+    /// conductor/release-data/v1): exit 0 GO, 1 CONDITIONAL or NO-GO, 2 bad input.
+    Readiness(ReadinessArgs),
     /// Work with the gate policies (built-in and the repository's `policies/`).
     Policy {
         /// What to do with them.
@@ -227,6 +230,17 @@ pub struct RunArgs {
     #[arg(long)]
     pub through: Option<String>,
     /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor readiness`.
+#[derive(Debug, clap::Args)]
+pub struct ReadinessArgs {
+    /// The release data file (see docs/readiness.md), or `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Print the JSON report instead of text.
     #[arg(long)]
     pub json: bool,
 }

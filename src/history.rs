@@ -50,6 +50,30 @@ pub fn latest_outcomes(records: &[Record], phase: &str) -> BTreeMap<String, Valu
     latest
 }
 
+/// The latest outcome of every agent of this release in each phase other
+/// than `except_phase`, in ledger order, for kinds that judge the release
+/// from its own evidence. An outcome whose verdict cannot be read is left out.
+pub fn release_evidence(records: &[Record], except_phase: &str) -> Vec<agents::ReleaseEvidence> {
+    let mut latest: BTreeMap<(&str, &str), (u64, agents::ReleaseEvidence)> = BTreeMap::new();
+    for r in of_type(records, AGENT_OUTCOME).filter(|r| r.link.phase != except_phase) {
+        let p = &r.statement.predicate;
+        let Ok(verdict) = serde_json::from_value(p.get("verdict").cloned().unwrap_or(Value::Null)) else { continue };
+        let evidence = agents::ReleaseEvidence {
+            phase: r.link.phase.clone(),
+            agent: text(r, "agent").to_owned(),
+            kind: text(r, "kind").to_owned(),
+            record_type: r.link.record_type.clone(),
+            verdict,
+            reason: text(r, "reason").to_owned(),
+            facts: p.get("facts").cloned().unwrap_or(Value::Null),
+        };
+        latest.insert((r.link.phase.as_str(), text(r, "agent")), (r.link.sequence, evidence));
+    }
+    let mut evidence: Vec<(u64, agents::ReleaseEvidence)> = latest.into_values().collect();
+    evidence.sort_by_key(|(sequence, _)| *sequence);
+    evidence.into_iter().map(|(_, e)| e).collect()
+}
+
 /// The latest decision of a gate: (passed, reasons), if it was ever decided.
 pub fn latest_decision(records: &[Record], phase: &str, gate: &str) -> Option<(bool, Vec<String>)> {
     let r = of_type(records, GATE_DECISION).filter(|r| r.link.phase == phase && text(r, "gate") == gate).last()?;

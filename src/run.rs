@@ -131,6 +131,7 @@ async fn run_phase(
     let mut pending = BTreeMap::new();
     for name in phase.agents().into_iter().filter(|a| !finished.contains(*a)) {
         let kind = ctx.roster.agent(name).map_or_else(String::new, |a| a.kind.clone());
+        let reads_evidence = agents::find_kind(&kind).is_some_and(|k| k.reads_release_evidence());
         let task_id = task_id(&run, &phase.id, name);
         pending.insert(task_id.clone(), name.to_owned());
         let release = agents::ReleaseContext {
@@ -138,6 +139,7 @@ async fn run_phase(
             key: Some(ctx.release.state.key.clone()),
             previous: previous.get(name).cloned(),
             ledger: Some(ctx.release.ledger_path()),
+            evidence: if reads_evidence { history::release_evidence(notary.ledger.records(), &phase.id) } else { Vec::new() },
         };
         let settings = ctx.config.task_settings(&ctx.roster, name, &phase.id);
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;

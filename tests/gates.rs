@@ -17,7 +17,7 @@ const GATES: [&str; 5] = ["supply_chain", "policy_ci", "hardening", "audit", "do
 /// Those of them in P0, which P3 and P7 require.
 const P0_GATES: [&str; 3] = ["supply_chain", "policy_ci", "hardening"];
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gates")
 }
 
@@ -51,7 +51,7 @@ struct Expect {
     passes: bool,
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
@@ -64,7 +64,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn conductor(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn conductor(dir: &Path, args: &[&str]) -> std::process::Output {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
     // The Policy Gatekeeper runs `conductor policy test` from PATH.
     let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());

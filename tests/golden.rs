@@ -118,7 +118,7 @@ fn render(dir: &Path, json: bool) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
 }
 
-fn compare(expected_path: &Path, actual: &str) -> Option<String> {
+pub(crate) fn compare(expected_path: &Path, actual: &str) -> Option<String> {
     if std::env::var_os("CONDUCTOR_UPDATE_GOLDEN").is_some() {
         std::fs::write(expected_path, actual).unwrap();
         return None;

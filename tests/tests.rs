@@ -10,6 +10,7 @@ mod ledger;
 mod pack_reader;
 mod preflight;
 mod provenance;
+mod readiness;
 mod run;
 mod sbom;
 mod sign;

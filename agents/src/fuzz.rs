@@ -1,7 +1,7 @@
 //! Fuzz harnesses for the parsers agents run on untrusted input: the
 //! reports they read (JUnit XML, Cobertura and LCOV, SARIF, OSV-Scanner,
-//! cargo-audit, npm audit and pip-audit JSON), Markdown, and Prometheus rule
-//! files.
+//! cargo-audit, npm audit and pip-audit JSON), Markdown, Prometheus rule
+//! files, and readiness release data.
 //!
 //! Each function takes arbitrary bytes, must never panic, and checks a
 //! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
@@ -84,9 +84,22 @@ pub fn alert_rule_file(data: &[u8]) {
     }
 }
 
+/// Fuzzes the release data reader and the scorer: whatever parses writes
+/// back to JSON that parses to the same data, and its assessment keeps the
+/// score within 0 to 100 and never says GO with a blocker.
+pub fn release_data(data: &[u8]) {
+    use crate::readiness::{data::ReleaseData, score};
+    let Ok(parsed) = ReleaseData::parse(data, Path::new("release_data.json")) else { return };
+    let written = serde_json::to_vec(&parsed).expect("release data always serializes");
+    assert_eq!(ReleaseData::parse(&written, Path::new("written.json")).ok().as_ref(), Some(&parsed), "the round trip changed the data");
+    let assessment = score::assess(&parsed);
+    assert!(assessment.score.0 <= 10_000, "score {}", assessment.score);
+    assert!(assessment.decision != score::Decision::Go || assessment.blockers.is_empty(), "GO with blockers");
+}
+
 /// Valid inputs for every target, for the fuzzer's starting corpus.
 pub fn seeds() -> Vec<Seed> {
-    let seeds: [(&str, &str); 12] = [
+    let seeds: [(&str, &str); 13] = [
         ("junit_report", r#"<?xml version="1.0"?><testsuites><testsuite name="s" tests="3"><testcase classname="a" name="ok"/><testcase name="flaky"><flakyFailure message="x"/></testcase><testcase name="bad"><failure>boom</failure></testcase><testcase name="skip"><skipped/></testcase></testsuite></testsuites>"#),
         ("coverage_report", r#"<?xml version="1.0" ?><coverage line-rate="0.86" lines-valid="22" lines-covered="19"><packages/></coverage>"#),
         ("coverage_report", "TN:\nSF:a.rs\nDA:1,1\nLF:10\nLH:7\nend_of_record\n"),
@@ -98,6 +111,7 @@ pub fn seeds() -> Vec<Seed> {
         ("markdown_links", "# Orders\n\nSee [the guide](docs/guide.md#install) and [ref][r], ![img](a%20b.png), <https://example.com>.\n\n## Install\n## Install\n\nSetext *title*\n===\n\n<a name=\"old\"></a>\n\n```\n[in code](x.md)\n```\n\n| a | [b](#install-1) |\n|---|---|\n\n[r]: ../README.md#top\n[^1]: note\n\n## [1.0.0] - 2026-11-18\n"),
         ("markdown_links", "[a][missing] [b][] [c]\n\n> quote [d](/root.md)\n\n- [ ] task [e](mailto:x@y)\n"),
         ("alert_rule_file", "groups:\n  - name: orders\n    rules:\n      - record: job:rate5m\n        expr: sum(rate(x[5m]))\n      - alert: OrdersHighErrorRate\n        expr: errors > 0.01\n        for: 5m\n        labels: {severity: page}\n        annotations:\n          summary: errors\n          runbook_url: docs/runbook.md#ordershigherrorrate\n"),
+        ("release_data", r#"{"schema":"conductor/release-data/v1","version":"v1.0.0","tests":{"total":3,"passed":3,"failed":0,"flaky":0,"line_coverage":0.8},"security":{"secrets":0},"breaking_changes":{"count":0},"rollback":{"plan":true,"tested":null}}"#),
         ("alert_rule_file", "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n  groups:\n    - name: a\n      rules:\n        - alert: &name A\n          annotations: {runbook_url: *name}\n---\ngroups: []\n"),
     ];
     seeds.into_iter().map(|(target, text)| (target, text.as_bytes().to_vec())).collect()
@@ -109,13 +123,14 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 6] = [
+    const HARNESSES: [(&str, Harness); 7] = [
         ("junit_report", junit_report),
         ("coverage_report", coverage_report),
         ("sarif_log", sarif_log),
         ("vulnerability_report", vulnerability_report),
         ("markdown_links", markdown_links),
         ("alert_rule_file", alert_rule_file),
+        ("release_data", release_data),
     ];
 
     /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
@@ -173,6 +188,7 @@ mod tests {
                 "vulnerability_report" => crate::vulnerabilities::parse(&bytes).map(|r| r.vulnerabilities.len()),
                 "markdown_links" => Ok(markdown::parse(&String::from_utf8_lossy(&bytes)).links.len()),
                 "alert_rule_file" => alert_rules(&bytes).map(|a| a.len()).map_err(|e| e.to_string()),
+                "release_data" => crate::readiness::data::ReleaseData::parse(&bytes, Path::new("seed.json")).map(|d| usize::from(d.tests.is_some())).map_err(|e| e.to_string()),
                 other => panic!("a seed for no harness: {other}"),
             };
             assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");

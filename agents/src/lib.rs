@@ -29,6 +29,7 @@ mod git;
 mod junit;
 pub mod preflight;
 mod provenance;
+pub mod readiness;
 mod sarif;
 mod sign;
 mod signing_key;
@@ -91,6 +92,31 @@ pub struct ReleaseContext {
     /// before them (the CAB's signed approvals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<PathBuf>,
+    /// The latest outcome of every agent of this release in the other
+    /// phases, for kinds that judge the release from its own evidence (see
+    /// [`Agent::reads_release_evidence`]); empty for the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<ReleaseEvidence>,
+}
+
+/// One agent's latest outcome in the current release, as the ledger holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseEvidence {
+    /// The phase it was recorded in.
+    pub phase: String,
+    /// The roster name.
+    pub agent: String,
+    /// The kind that produced it.
+    pub kind: String,
+    /// The record type, such as `junit` or `lint`.
+    pub record_type: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its reason.
+    pub reason: String,
+    /// Its facts.
+    pub facts: Value,
 }
 
 /// An agent's latest outcome in an earlier release.
@@ -272,6 +298,12 @@ pub trait Agent: Send + Sync {
     /// Runs the check. Cancellation is by dropping the future: a kind that
     /// starts processes must make sure they die with it.
     async fn run(&self, task: &AgentTask) -> AgentOutcome;
+
+    /// Whether the kind reads the release's earlier evidence, so the
+    /// conductor fills [`ReleaseContext::evidence`] for it.
+    fn reads_release_evidence(&self) -> bool {
+        false
+    }
 }
 
 /// Every implemented kind.
@@ -291,6 +323,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(docs::DocsAgent),
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),
+        Box::new(readiness::ReadinessAgent),
     ]
 }
 

@@ -152,3 +152,26 @@ sarif_rank(r) := 99 if {
 given_or(value, fallback) := fallback if {
 	value == null
 } else := value
+# The readiness decision of the release-readiness evidence (the readiness kind, P6 and P8):
+# anything but GO denies, naming the decision, the score and the blocking categories, and a
+# passing entry that carries no decision denies too.
+readiness_denials contains msg if {
+	some e in of_type("release-readiness")
+	f := facts(e)
+	decision := object.get(f, "decision", "")
+	decision != ""
+	decision != "GO"
+	msg := sprintf("release readiness is %s with score %v of 100%s", [decision, object.get(f, "score", "?"), readiness_blockers(f)])
+}
+
+readiness_denials contains msg if {
+	some e in of_type("release-readiness")
+	e.verdict == "pass"
+	object.get(facts(e), "decision", "") == ""
+	msg := sprintf("%s: the release-readiness evidence records no decision", [object.get(e, "agent", "unknown agent")])
+}
+
+readiness_blockers(f) := sprintf("; blocked by %s", [names(blocked)]) if {
+	blocked := [sprintf("%s (%v)", [b.category, b.score]) | some b in object.get(f, "blockers", [])]
+	count(blocked) > 0
+} else := ""

@@ -11,6 +11,7 @@ mod pack;
 mod plan;
 mod policy;
 mod preflight;
+mod readiness;
 mod repair;
 mod run;
 mod sbom;
@@ -44,5 +45,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Preflight(args) => preflight::run(args),
         Command::Approve(args) => approve::run(args),
         Command::Cab(args) => cab::run(args),
+        Command::Readiness(args) => readiness::run(args),
     }
 }

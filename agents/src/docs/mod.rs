@@ -26,7 +26,7 @@
 //! the paths and no rule file exists; an error when a rule file is not YAML.
 
 mod alerts;
-mod breaking;
+pub(crate) mod breaking;
 mod diags;
 mod files;
 pub(crate) mod links;
@@ -242,6 +242,10 @@ impl Review<'_> {
             "breakingChanges": history,
             "problems": problems.iter().take(PROBLEMS_KEPT).collect::<Vec<_>>(),
             "counts": counts,
+            "required": self.settings.require,
+            "changelog": self.settings.changelog,
+            "migrationGuide": self.settings.migration_guide,
+            "runbookSections": self.settings.runbook_sections,
         });
         let (local, external, files_checked) = (self.checker.local, self.checker.external, markdown.files.len());
         let (verdict, reason) = if problems.is_empty() {

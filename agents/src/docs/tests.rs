@@ -23,6 +23,7 @@ fn task(dir: &Path, settings: &str, version: Option<&str>) -> AgentTask {
             key: None,
             previous: None,
             ledger: None,
+            evidence: Vec::new(),
         }),
         None => task,
     }
