@@ -15,14 +15,14 @@ use crate::cli::{ApproveArgs, DecisionArg};
 use crate::workspace::{self, Workspace};
 
 pub fn run(args: ApproveArgs) -> Result<Exit> {
+    if args.reason.trim().is_empty() {
+        anyhow::bail!("--reason: give the board a reason for the decision");
+    }
     let ws = Workspace::discover()?;
     let release = ws.current()?;
     let trust_path = args.trust.clone().unwrap_or_else(|| ws.trust_path());
     let trust = workspace::load_trust(&trust_path, "--trust")?;
     let key = workspace::load_secret_key(&args.key).with_context(|| "--key")?;
-    if args.reason.trim().is_empty() {
-        anyhow::bail!("--reason: give the board a reason for the decision");
-    }
     // The writer lock is held from here until the record is appended, so the
     // ledger head the approver signs is the one the record follows.
     let mut ledger = Ledger::open(&release.ledger_path())?;
