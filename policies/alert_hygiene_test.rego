@@ -81,3 +81,18 @@ test_no_evidence_denies_everything if {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
 }
+
+problem := {"file": "alerts/rules.yml", "line": 12, "alert": "OrdersDown", "code": "alert-no-runbook", "message": "alert OrdersDown has no annotations.runbook_url"}
+
+failing := [object.union(evidence_for("Alert Arborist", "fail", "1 alert hygiene problems", 1), {"facts": {"alerts": 3, "problems": [problem]}})]
+
+deny_with(settings) := denials if {
+	denials := data.conductor.gates.alert_hygiene.deny with input as object.union(gate_input(failing, passing_prior), {"settings": settings})
+}
+
+# Each problem is named with its place and code; a code accepted in conductor.toml passes.
+test_each_problem_is_named_and_an_accepted_code_passes if {
+	deny_with({}) == {"Alert Arborist: alerts/rules.yml:12: alert-no-runbook: alert OrdersDown has no annotations.runbook_url"}
+	count(deny_with({"ignore_codes": ["alert-no-runbook"]})) == 0
+	count(deny_with({"ignore_codes": ["alert-no-for"]})) == 1
+}

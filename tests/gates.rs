@@ -1,8 +1,8 @@
 //! The P0, P3 and P7 gates decide from real-shaped evidence. `fixtures/gates/base`
 //! is a repository whose release passes supply_chain, policy_ci, hardening,
-//! audit and doc_lint; each folder under `fixtures/gates/planted/` overlays one
-//! problem on it, and its `expect.toml` names the gate that must fail and a
-//! piece of the reason it must give. The base passing is the "fixed" state of
+//! audit, alert_hygiene and doc_lint; each folder under `fixtures/gates/planted/`
+//! overlays one problem on it, and its `expect.toml` names the gate that must
+//! fail and a piece of the reason it must give. The base passing is the "fixed" state of
 //! every planted problem.
 
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::fixture::git;
 
 /// The gates this suite holds to account.
-const GATES: [&str; 5] = ["supply_chain", "policy_ci", "hardening", "audit", "doc_lint"];
+const GATES: [&str; 6] = ["supply_chain", "policy_ci", "hardening", "audit", "alert_hygiene", "doc_lint"];
 
 /// Those of them in P0, which P3 and P7 require.
 const P0_GATES: [&str; 3] = ["supply_chain", "policy_ci", "hardening"];

@@ -19,6 +19,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod alerts;
 pub mod approval;
 mod artifacts;
 mod command;
@@ -321,6 +322,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(sign::SignAgent),
         Box::new(approval::ApprovalAgent),
         Box::new(docs::DocsAgent),
+        Box::new(alerts::AlertsAgent),
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),
         Box::new(readiness::ReadinessAgent),

@@ -25,7 +25,6 @@
 //! Fails naming each problem as `file:line: what`; missing input when none of
 //! the paths and no rule file exists; an error when a rule file is not YAML.
 
-mod alerts;
 pub(crate) mod breaking;
 mod diags;
 mod files;
@@ -45,7 +44,7 @@ use self::links::{Checker, Origin, display, is_markdown};
 use self::settings::Settings;
 use crate::{Agent, AgentOutcome, AgentTask, ProducedFile, Verdict};
 
-pub(crate) use self::alerts::alert_rules;
+pub(crate) use crate::alerts::rules::alert_rules;
 
 /// How many problems the facts list; `counts` has them all.
 const PROBLEMS_KEPT: usize = 100;
@@ -190,7 +189,7 @@ impl Review<'_> {
         for file in files {
             let shown = display(file);
             let bytes = std::fs::read(self.root.join(file)).map_err(|e| AgentOutcome::error(format!("{shown} cannot be read: {e}")))?;
-            let rules = alerts::alert_rules(&bytes).map_err(|e| AgentOutcome::error(format!("{shown} is {e}")))?;
+            let rules = alert_rules(&bytes).map_err(|e| AgentOutcome::error(format!("{shown} is {e}")))?;
             self.alerts += rules.len();
             for rule in rules {
                 let Some(url) = rule.runbook_url else {

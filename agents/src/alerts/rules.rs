@@ -1,19 +1,32 @@
-//! Prometheus rule files, read for their alerting rules' runbook links.
+//! Prometheus rule files, read for their alerting rules: name, place, group,
+//! expression, `for`, labels and annotations.
 //!
 //! The shape is Prometheus's own, `groups: [{name, rules: [{alert, expr,
 //! labels, annotations}]}]`; a Kubernetes `PrometheusRule` object (the same
 //! groups under `spec`) is read too, and a file may hold several YAML
 //! documents. Recording rules (`record:`) have no runbook and are skipped.
 
+use std::collections::BTreeMap;
+
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
-/// An alerting rule as far as runbooks go.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An alerting rule.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub(crate) struct AlertRule {
     /// The `alert` name.
     pub(crate) name: String,
     /// The line of the `alert:` value, 1-based.
     pub(crate) line: usize,
+    /// The name of the group it is in.
+    pub(crate) group: String,
+    /// `expr`, when it is a non-empty scalar.
+    pub(crate) expr: Option<String>,
+    /// `for`, as written.
+    pub(crate) for_duration: Option<String>,
+    /// `labels` whose values are scalars.
+    pub(crate) labels: BTreeMap<String, String>,
+    /// `annotations` whose values are scalars.
+    pub(crate) annotations: BTreeMap<String, String>,
     /// `annotations.runbook_url`, when it is a non-empty string.
     pub(crate) runbook_url: Option<String>,
 }
@@ -56,9 +69,10 @@ pub(crate) fn alert_rules(bytes: &[u8]) -> Result<Vec<AlertRule>, RuleFileError>
             if !group.data.is_mapping() {
                 return Err(RuleFileError::Shape { what: "a group is not a mapping", line: line(group) });
             }
+            let name = group.data.as_mapping_get("name").and_then(scalar_text).unwrap_or_default();
             let Some(rules) = group.data.as_mapping_get("rules") else { continue };
             for rule in sequence(rules, "'rules' is not a list")? {
-                alerts.extend(alert(rule)?);
+                alerts.extend(alert(rule)?.map(|a| AlertRule { group: name.clone(), ..a }));
             }
         }
     }
@@ -80,13 +94,25 @@ fn alert(rule: &MarkedYaml<'_>) -> Result<Option<AlertRule>, RuleFileError> {
         return Err(RuleFileError::Shape { what: "a rule is not a mapping", line: line(rule) });
     }
     let Some(name) = rule.data.as_mapping_get("alert") else { return Ok(None) };
-    let runbook_url = rule
-        .data
-        .as_mapping_get("annotations")
-        .and_then(|a| a.data.as_mapping_get("runbook_url"))
-        .and_then(scalar_text)
-        .filter(|url| !url.trim().is_empty());
-    Ok(Some(AlertRule { name: scalar_text(name).unwrap_or_default(), line: line(name), runbook_url }))
+    let field = |key: &str| rule.data.as_mapping_get(key).and_then(scalar_text).filter(|v| !v.trim().is_empty());
+    let annotations = scalars(rule.data.as_mapping_get("annotations"));
+    let runbook_url = annotations.get("runbook_url").filter(|url| !url.trim().is_empty()).cloned();
+    Ok(Some(AlertRule {
+        name: scalar_text(name).unwrap_or_default(),
+        line: line(name),
+        group: String::new(),
+        expr: field("expr"),
+        for_duration: field("for"),
+        labels: scalars(rule.data.as_mapping_get("labels")),
+        annotations,
+        runbook_url,
+    }))
+}
+
+/// The scalar entries of a mapping (labels, annotations); anything else is empty.
+fn scalars(node: Option<&MarkedYaml<'_>>) -> BTreeMap<String, String> {
+    let Some(YamlData::Mapping(map)) = node.map(|n| &n.data) else { return BTreeMap::new() };
+    map.iter().filter_map(|(k, v)| Some((scalar_text(k)?, scalar_text(v)?))).collect()
 }
 
 /// A scalar as the text Prometheus would read (a name such as `404` is a number to YAML).
@@ -132,13 +158,12 @@ mod tests {
     #[test]
     fn alerts_have_names_lines_and_runbooks() {
         let alerts = alert_rules(RULES.as_bytes()).unwrap();
-        assert_eq!(
-            alerts,
-            [
-                AlertRule { name: "OrdersHighErrorRate".into(), line: 6, runbook_url: Some("docs/runbook.md#ordershigherrorrate".into()) },
-                AlertRule { name: "OrdersLatencyP95".into(), line: 12, runbook_url: None },
-            ]
-        );
+        let shown: Vec<(&str, usize, Option<&str>)> = alerts.iter().map(|a| (a.name.as_str(), a.line, a.runbook_url.as_deref())).collect();
+        assert_eq!(shown, [("OrdersHighErrorRate", 6, Some("docs/runbook.md#ordershigherrorrate")), ("OrdersLatencyP95", 12, None)]);
+        let first = &alerts[0];
+        assert_eq!((first.group.as_str(), first.for_duration.as_deref(), first.expr.as_deref()), ("orders", Some("5m"), Some("job:http_errors:ratio5m > 0.01")));
+        assert_eq!(first.annotations.get("summary").map(String::as_str), Some("errors"));
+        assert!(alerts[1].labels.is_empty() && alerts[1].for_duration.is_none());
     }
 
     #[test]
