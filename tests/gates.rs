@@ -139,22 +139,48 @@ fn the_base_release_passes_every_gate() {
         assert!(passed, "{gate} failed on the base fixture: {reasons:#?}");
     }
     test_result_parses_with_in_toto_attestation(&dir.path().join("ledger"));
+    sbom_statement_parses_with_in_toto_attestation(&dir.path().join("ledger"));
 }
 
-/// The QE Generalist's test-result statement, read from the release's object
-/// store, is a valid in-toto Statement with a test-result v0.1 predicate
-/// according to PyPI's in-toto-attestation.
-fn test_result_parses_with_in_toto_attestation(work: &Path) {
+/// The object store's copy of the evidence file the release filed as `name`.
+fn stored(work: &Path, name: &str) -> PathBuf {
     let log: Value = serde_json::from_slice(&conductor(work, &["log", "--json"]).stdout).unwrap();
     let digest = log
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|r| r["evidence"].as_array().cloned().unwrap_or_default())
-        .find(|e| e["name"] == "test-result.intoto.json")
+        .find(|e| e["name"] == name)
         .map(|e| e["sha256"].as_str().unwrap().to_owned())
-        .expect("the junit agent filed a test-result statement");
-    let object = work.join(".conductor/releases/v1.1.0/objects/sha256").join(&digest);
+        .unwrap_or_else(|| panic!("the release filed no {name}"));
+    work.join(".conductor/releases/v1.1.0/objects/sha256").join(digest)
+}
+
+/// The Supply-Chain Lead's SBOM statement is an in-toto Statement with the
+/// CycloneDX predicate, about the release commit, according to PyPI's
+/// in-toto-attestation.
+fn sbom_statement_parses_with_in_toto_attestation(work: &Path) {
+    let script = r#"
+import json, sys
+from google.protobuf import json_format
+from in_toto_attestation.v1 import statement_pb2
+doc = json.load(open(sys.argv[1]))
+statement = json_format.ParseDict(doc, statement_pb2.Statement())
+assert statement.predicate_type == "https://cyclonedx.org/bom", statement.predicate_type
+assert len(statement.subject[0].digest["gitCommit"]) == 40
+assert doc["predicate"]["bomFormat"] == "CycloneDX" and doc["predicate"]["specVersion"] == "1.6"
+assert doc["predicate"]["metadata"]["component"]["version"] == "v1.1.0"
+print("ok")
+"#;
+    let out = std::process::Command::new(crate::crosscheck::python()).arg("-c").arg(script).arg(stored(work, "sbom.intoto.json")).output().unwrap();
+    assert!(out.status.success(), "in-toto-attestation refused the SBOM statement: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The QE Generalist's test-result statement, read from the release's object
+/// store, is a valid in-toto Statement with a test-result v0.1 predicate
+/// according to PyPI's in-toto-attestation.
+fn test_result_parses_with_in_toto_attestation(work: &Path) {
+    let object = stored(work, "test-result.intoto.json");
     let script = r#"
 import json, sys
 from google.protobuf import json_format

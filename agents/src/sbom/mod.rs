@@ -418,6 +418,15 @@ impl Format {
         }
     }
 
+    /// The in-toto predicate type of the document: the vetted CycloneDX and
+    /// SPDX 2 predicates of the in-toto attestation framework.
+    pub fn predicate_type(self) -> &'static str {
+        match self {
+            Self::CycloneDx => "https://cyclonedx.org/bom",
+            Self::Spdx => "https://spdx.dev/Document/v2.3",
+        }
+    }
+
     /// The document for `packages` describing `subject`.
     pub fn render(self, packages: &[Package], subject: &Subject) -> Result<Vec<u8>, SbomError> {
         match self {
@@ -515,8 +524,13 @@ fn build(task: &AgentTask, format: Format, lockfiles: &[PathBuf]) -> AgentOutcom
         subject.commit = Some(release.binding.commit.clone());
     }
     let path = task.scratch.join(format.file_name());
+    let statement_path = task.scratch.join(SBOM_STATEMENT);
     let written = format.render(&packages, &subject).and_then(|bytes| {
-        std::fs::create_dir_all(&task.scratch).and_then(|()| std::fs::write(&path, bytes)).map_err(|source| SbomError::Write { path: path.clone(), source })
+        let statement = statement(format, &bytes, &subject)?;
+        let write = |to: &Path, what: &[u8]| std::fs::write(to, what).map_err(|source| SbomError::Write { path: to.to_owned(), source });
+        std::fs::create_dir_all(&task.scratch).map_err(|source| SbomError::Write { path: task.scratch.clone(), source })?;
+        write(&path, &bytes)?;
+        write(&statement_path, &statement)
     });
     if let Err(e) = written {
         return AgentOutcome::error(e.to_string());
@@ -527,7 +541,29 @@ fn build(task: &AgentTask, format: Format, lockfiles: &[PathBuf]) -> AgentOutcom
     facts["lockfiles"] = json!(shown);
     facts["unpinned"] = json!([]);
     let reason = format!("{} components from {} in {} {}", packages.len(), shown.join(", "), format.name(), format.spec_version());
-    AgentOutcome { verdict: Verdict::Pass, reason, facts, files: vec![ProducedFile { name: format.file_name().to_owned(), path }] }
+    let files = vec![ProducedFile { name: format.file_name().to_owned(), path }, ProducedFile { name: SBOM_STATEMENT.into(), path: statement_path }];
+    AgentOutcome { verdict: Verdict::Pass, reason, facts, files }
+}
+
+/// The name of the in-toto statement that carries the SBOM as its predicate.
+pub const SBOM_STATEMENT: &str = "sbom.intoto.json";
+
+/// An in-toto Statement v1 about the release commit (or the repository's
+/// `HEAD`) whose predicate is the SBOM document, as in-toto's vetted
+/// CycloneDX and SPDX predicates define it.
+fn statement(format: Format, document: &[u8], subject: &Subject) -> Result<Vec<u8>, SbomError> {
+    let predicate: Value = serde_json::from_slice(document).map_err(|e| SbomError::Document { detail: e.to_string() })?;
+    let digest = match &subject.commit {
+        Some(commit) => json!({ "gitCommit": commit }),
+        None => json!({ "sha256": evidence::digest::Sha256::of(document).to_hex() }),
+    };
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{ "name": format!("{}@{}", subject.name, subject.version), "digest": digest }],
+        "predicateType": format.predicate_type(),
+        "predicate": predicate,
+    });
+    serde_json::to_vec_pretty(&statement).map_err(|e| SbomError::Document { detail: e.to_string() })
 }
 
 fn unpinned(root: &Path, path: &Path, requirements: &[Unpinned], shown: &[String]) -> AgentOutcome {
@@ -622,6 +658,10 @@ mod tests {
         assert_eq!(doc["metadata"]["component"]["version"], "v2.0.0", "not what git describe says");
         let commit = doc["metadata"]["component"]["properties"].as_array().unwrap().iter().find(|p| p["name"] == "conductor:git:commit").unwrap()["value"].clone();
         assert_eq!(commit, json!("c".repeat(40)));
+        let statement: Value = serde_json::from_slice(&std::fs::read(&outcome.files[1].path).unwrap()).unwrap();
+        assert_eq!((outcome.files[1].name.as_str(), statement["predicateType"].as_str()), (SBOM_STATEMENT, Some("https://cyclonedx.org/bom")));
+        assert_eq!(statement["subject"][0]["digest"]["gitCommit"], json!("c".repeat(40)));
+        assert_eq!(statement["predicate"], doc, "the predicate is the document itself");
     }
 
     #[tokio::test]
@@ -629,7 +669,7 @@ mod tests {
         let dir = repo(&[("Cargo.lock", CARGO), ("requirements.txt", REQUIREMENTS)]);
         let outcome = SbomAgent.run(&task(dir.path(), &[])).await;
         assert_eq!(outcome.verdict, Verdict::Pass, "{}", outcome.reason);
-        assert_eq!(outcome.files.len(), 1);
+        assert_eq!(outcome.files.len(), 2, "the document and its in-toto statement");
         assert_eq!(outcome.files[0].name, "sbom.cdx.json");
         let doc: Value = serde_json::from_slice(&std::fs::read(&outcome.files[0].path).unwrap()).unwrap();
         assert_eq!(doc["components"].as_array().unwrap().len(), 3);
