@@ -71,21 +71,28 @@ pub(crate) fn conductor(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(&bin).current_dir(dir).args(args).env("PATH", path).output().expect("the conductor binary runs")
 }
 
-/// Builds the repository (base plus overlay), pushes it to a bare origin,
-/// starts release v1.1.0 on it, runs every phase and returns each gate's
-/// (passed, reasons).
-fn release(overlay: Option<(&Path, &Expect)>, with_config: bool) -> (tempfile::TempDir, Vec<(String, bool, Vec<String>)>) {
-    let root = tempfile::tempdir().unwrap();
-    let work = root.path().join("ledger");
+/// The base fixture as a git repository `ledger/` under `root`: one commit
+/// tagged v1.0.0, and a bare `origin` beside it (not yet pushed to).
+pub(crate) fn base_repository(root: &Path) -> PathBuf {
+    let work = root.join("ledger");
     std::fs::create_dir(&work).unwrap();
     copy_tree(&fixtures().join("base"), &work);
     git(&work, &["init", "-q", "-b", "main"]);
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-qm", "feat: ledger v1.0.0"]);
     git(&work, &["tag", "v1.0.0"]);
-    let origin = root.path().join("origin.git");
-    git(root.path(), &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()]);
+    let origin = root.join("origin.git");
+    git(root, &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()]);
     git(&work, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    work
+}
+
+/// Builds the repository (base plus overlay), pushes it to a bare origin,
+/// starts release v1.1.0 on it, runs every phase and returns each gate's
+/// (passed, reasons).
+fn release(overlay: Option<(&Path, &Expect)>, with_config: bool) -> (tempfile::TempDir, Vec<(String, bool, Vec<String>)>) {
+    let root = tempfile::tempdir().unwrap();
+    let work = base_repository(root.path());
     let mut message = "fix: report drift per account".to_owned();
     if let Some((dir, expect)) = overlay {
         copy_tree(dir, &work);

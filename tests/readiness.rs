@@ -93,18 +93,9 @@ const DOCS: &str = "\n[agents.\"Release Conductor\".docs]\npaths = [\"README.md\
 /// origin, a tag before the release commit, and release v1.1.0 started.
 fn fixture_release() -> (tempfile::TempDir, std::path::PathBuf) {
     use crate::fixture::git;
-    use crate::gates::{conductor, copy_tree, fixtures};
+    use crate::gates::{base_repository, conductor};
     let root = tempfile::tempdir().unwrap();
-    let work = root.path().join("ledger");
-    std::fs::create_dir(&work).unwrap();
-    copy_tree(&fixtures().join("base"), &work);
-    git(&work, &["init", "-q", "-b", "main"]);
-    git(&work, &["add", "-A"]);
-    git(&work, &["commit", "-qm", "feat: ledger v1.0.0"]);
-    git(&work, &["tag", "v1.0.0"]);
-    let origin = root.path().join("origin.git");
-    git(root.path(), &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()]);
-    git(&work, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    let work = base_repository(root.path());
     std::fs::create_dir_all(work.join("phases")).unwrap();
     std::fs::write(work.join("phases/P6.toml"), P6).unwrap();
     let mut config = std::fs::read_to_string(work.join("conductor.toml")).unwrap();
