@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 mod artifacts;
+pub mod changelog;
 mod command;
 mod coverage;
 mod docs;
@@ -285,6 +286,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(docs::DocsAgent),
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),
+        Box::new(changelog::ChangelogAgent),
     ]
 }
 
