@@ -1,5 +1,6 @@
 //! Integration tests, one module per concern.
 
+mod changelog;
 mod cli;
 mod crosscheck;
 mod fixture;
@@ -14,3 +15,4 @@ mod sbom;
 mod sign;
 mod secrets;
 mod tamper;
+mod version;

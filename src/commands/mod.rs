@@ -2,6 +2,7 @@
 //! renders the outcome.
 
 mod attest;
+mod changelog;
 mod init;
 mod keygen;
 mod log;
@@ -16,6 +17,7 @@ mod scan_secrets;
 mod status;
 mod validate;
 mod verify;
+mod version;
 
 use anyhow::Result;
 
@@ -40,5 +42,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Sbom(args) => sbom::run(args),
         Command::Policy { action } => policy::run(action),
         Command::Preflight(args) => preflight::run(args),
+        Command::Version(args) => version::run(args),
+        Command::Changelog(args) => changelog::run(args),
     }
 }
