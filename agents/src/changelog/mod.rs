@@ -236,3 +236,27 @@ fn notes(task: &AgentTask, binding: &evidence::record::ReleaseBinding, name: &st
     });
     AgentOutcome { verdict: Verdict::Pass, reason, facts, files: vec![ProducedFile { name: name.to_owned(), path }] }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn outside_a_release_the_notes_are_missing_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let task = AgentTask::new("Comms Bard", "changelog", "P7", dir.path(), dir.path(), toml::Table::new());
+        assert_eq!(ChangelogAgent.run(&task).await.verdict, Verdict::MissingInput);
+    }
+
+    #[tokio::test]
+    async fn a_name_with_folders_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let binding = evidence::record::ReleaseBinding { version: "v1.0.0".into(), commit: "0".repeat(40), environment: "prod".into(), id: "r".into() };
+        let mut settings = toml::Table::new();
+        settings.insert("name".into(), "../notes.md".into());
+        let task = AgentTask::new("Comms Bard", "changelog", "P7", dir.path(), dir.path(), settings).with_release(crate::ReleaseContext { binding, key: None, previous: None });
+        let outcome = ChangelogAgent.run(&task).await;
+        assert_eq!(outcome.verdict, Verdict::MissingInput);
+        assert!(outcome.reason.contains("without folders"), "{}", outcome.reason);
+    }
+}
