@@ -183,7 +183,7 @@ pub fn touching(repo: &Path, walk: &Walk<'_>, path: &Path) -> Result<std::collec
 }
 
 /// One commit from `git log -z` with four NUL-separated fields, or `None` at the end.
-fn next_commit(reader: &mut impl BufRead) -> std::io::Result<Option<Commit>> {
+pub(crate) fn next_commit(reader: &mut impl BufRead) -> std::io::Result<Option<Commit>> {
     let mut fields: [String; 4] = Default::default();
     let mut buf = Vec::new();
     for (i, field) in fields.iter_mut().enumerate() {

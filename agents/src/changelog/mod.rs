@@ -52,8 +52,8 @@ pub struct Range<'a> {
 }
 
 /// The releases in a range, newest first: first the commits after the
-/// newest version tag (titled Unreleased, always present), then one release
-/// per tagged commit. With a path, releases left without commits are dropped.
+/// newest version tag (titled Unreleased; left out only when `to` is a
+/// release tag other than `HEAD`), then one release per tagged commit. With a path, releases left without commits are dropped.
 pub fn changelog(repo: &Path, range: &Range<'_>) -> Result<Vec<Release>, ChangelogError> {
     let to = commits::resolve(repo, "--to", range.to)?;
     let from = range.from.map(|f| commits::resolve(repo, "--from", f)).transpose()?;
@@ -61,6 +61,11 @@ pub fn changelog(repo: &Path, range: &Range<'_>) -> Result<Vec<Release>, Changel
     let walk = Walk { to: &to, from: from.as_deref(), path: range.path };
     let (history, _) = commits::read(repo, &walk, |_| false)?;
     let mut releases = split(history, &tags);
+    // A range ending at a release tag has nothing unreleased; HEAD keeps the
+    // heading even when empty, as Keep a Changelog does.
+    if range.to != "HEAD" && tags.contains_key(&to) && releases.len() > 1 && releases[0].commits.is_empty() {
+        releases.remove(0);
+    }
     if let Some(path) = range.path {
         let keep = commits::touching(repo, &walk, path)?;
         for release in &mut releases {

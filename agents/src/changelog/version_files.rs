@@ -82,23 +82,44 @@ pub fn plan(root: &Path, version: &str) -> Result<Plan, ChangelogError> {
     Ok(plan)
 }
 
+/// One manifest's text (named by its file name: Cargo.toml, package.json,
+/// pyproject.toml, setup.cfg, setup.py or VERSION) with its version set, or
+/// `None` when it holds no version to change. The same search and edit
+/// [`plan`] makes, on text alone.
+pub fn set_in_text(name: &str, text: &str, version: &str) -> Result<Option<String>, ChangelogError> {
+    let path = Path::new(name);
+    let found = match name {
+        "Cargo.toml" => cargo_manifest(path, text, true)?.0,
+        "package.json" => package_json(path, text)?,
+        "pyproject.toml" => pyproject(path, text)?,
+        "setup.cfg" => setup_cfg(path, text)?,
+        "setup.py" => setup_py(path, text)?,
+        "VERSION" => version_file(path, text)?,
+        _ => return Ok(None),
+    };
+    let mut plan = Plan::default();
+    plan.add(path, text, found, version, name == "VERSION");
+    Ok(plan.contents.pop().map(|(_, content)| content))
+}
+
 impl Plan {
     fn add(&mut self, path: &Path, text: &str, mut found: Vec<Found>, version: &str, keep_v: bool) {
         if found.is_empty() {
             return;
         }
-        found.sort_by_key(|f| std::cmp::Reverse(f.span.start));
-        let mut content = text.to_owned();
-        for f in found.iter().rev() {
-            let from = text[f.span.clone()].to_owned();
-            let to = if keep_v && from.starts_with('v') { format!("v{version}") } else { version.to_owned() };
-            self.edits.push(Edit { path: path.to_owned(), field: f.field.clone(), from, to });
-        }
+        found.sort_by_key(|f| f.span.start);
+        found.dedup_by_key(|f| f.span.start);
+        let mut content = String::with_capacity(text.len() + 16 * found.len());
+        let mut at = 0;
         for f in &found {
-            let old = &text[f.span.clone()];
-            let to = if keep_v && old.starts_with('v') { format!("v{version}") } else { version.to_owned() };
-            content.replace_range(f.span.clone(), &to);
+            let from = &text[f.span.clone()];
+            let to = if keep_v && from.starts_with('v') { format!("v{version}") } else { version.to_owned() };
+            content.push_str(&text[at..f.span.start]);
+            content.push_str(&to);
+            at = f.span.end;
+            self.edits.push(Edit { path: path.to_owned(), field: f.field.clone(), from: from.to_owned(), to });
         }
+        content.push_str(&text[at..]);
         self.contents.push((path.to_owned(), content));
     }
 
@@ -367,7 +388,7 @@ fn setup_cfg(path: &Path, text: &str) -> Result<Vec<Found>, ChangelogError> {
             if let Some((key, value)) = trimmed.split_once(['=', ':']) {
                 if key.trim() == "version" {
                     let value = value.trim();
-                    if value.starts_with("attr:") || value.starts_with("file:") || trimmed.starts_with("version = attr") {
+                    if value.starts_with("attr:") || value.starts_with("file:") {
                         return Ok(Vec::new());
                     }
                     check_version(path, FIELD, value)?;
