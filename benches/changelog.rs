@@ -271,7 +271,7 @@ fn generate(repo: &Path, commits: usize, tags: usize) -> AnyResult<String> {
         }
         let content = format!("line {} of {}\n", lines[file], FILES[file]);
         writeln!(out, "M 100644 inline {}\ndata {}\n{content}", FILES[file], content.len())?;
-        if i + 1 >= first_tag && (i + 1 - first_tag) % spacing == 0 {
+        if i + 1 >= first_tag && (i + 1 - first_tag).is_multiple_of(spacing) {
             let n = (i + 1 - first_tag) / spacing;
             last_tag = format!("v{}.{}.{}", n / 100 + 1, (n / 10) % 10, n % 10);
             writeln!(out, "reset refs/tags/{last_tag}\nfrom :{}\n", i + 1)?;

@@ -42,6 +42,9 @@ pub struct Plan {
     contents: Vec<(PathBuf, String)>,
 }
 
+/// A function that finds the version tokens of one kind of manifest.
+type Finder = fn(&Path, &str) -> Result<Vec<Found>, ChangelogError>;
+
 /// A version token found in a file.
 #[derive(Debug)]
 struct Found {
@@ -70,7 +73,7 @@ pub fn plan(root: &Path, version: &str) -> Result<Plan, ChangelogError> {
             plan.add(&lock, &text, found, version, false);
         }
     }
-    let simple: [(&str, fn(&Path, &str) -> Result<Vec<Found>, ChangelogError>); 5] =
+    let simple: [(&str, Finder); 5] =
         [("package.json", package_json), ("pyproject.toml", pyproject), ("setup.cfg", setup_cfg), ("setup.py", setup_py), ("VERSION", version_file)];
     for (name, find) in simple {
         let path = root.join(name);
@@ -384,18 +387,14 @@ fn setup_cfg(path: &Path, text: &str) -> Result<Vec<Found>, ChangelogError> {
         if trimmed.starts_with('[') {
             in_metadata = trimmed == "[metadata]";
             seen_metadata |= in_metadata;
-        } else if in_metadata {
-            if let Some((key, value)) = trimmed.split_once(['=', ':']) {
-                if key.trim() == "version" {
-                    let value = value.trim();
-                    if value.starts_with("attr:") || value.starts_with("file:") {
-                        return Ok(Vec::new());
-                    }
-                    check_version(path, FIELD, value)?;
-                    let start = offset + line.find(value).unwrap_or(0);
-                    return Ok(vec![Found { span: start..start + value.len(), field: FIELD.into() }]);
-                }
+        } else if let Some((_, value)) = trimmed.split_once(['=', ':']).filter(|(k, _)| in_metadata && k.trim() == "version") {
+            let value = value.trim();
+            if value.starts_with("attr:") || value.starts_with("file:") {
+                return Ok(Vec::new());
             }
+            check_version(path, FIELD, value)?;
+            let start = offset + line.find(value).unwrap_or(0);
+            return Ok(vec![Found { span: start..start + value.len(), field: FIELD.into() }]);
         }
         offset += line.len();
     }
