@@ -58,14 +58,17 @@ pub fn plan(root: &Path, version: &str) -> Result<Plan, ChangelogError> {
     let mut crates = Vec::new();
     let cargo = root.join("Cargo.toml");
     if let Some(text) = read_if_there(&cargo)? {
-        let (found, names) = cargo_manifest(&cargo, &text, true)?;
-        crates.extend(names);
-        plan.add(&cargo, &text, found, version, false);
+        let mut manifests = vec![(cargo.clone(), text.clone(), cargo_manifest(&cargo, &text, true)?)];
         for member in cargo_members(root, &cargo, &text)? {
             let text = read(&member)?;
-            let (found, names) = cargo_manifest(&member, &text, false)?;
-            crates.extend(names);
-            plan.add(&member, &text, found, version, false);
+            let found = cargo_manifest(&member, &text, false)?;
+            manifests.push((member, text, found));
+        }
+        crates.extend(manifests.iter().flat_map(|(_, _, (_, names))| names.iter().cloned()));
+        // Path dependencies on the workspace's own crates require the new version too.
+        for (path, text, (mut found, _)) in manifests {
+            found.extend(path_dependencies(&path, &text, &crates)?);
+            plan.add(&path, &text, found, version, false);
         }
         let lock = root.join("Cargo.lock");
         if let Some(text) = read_if_there(&lock)? {
@@ -249,6 +252,39 @@ fn cargo_manifest(path: &Path, text: &str, root: bool) -> Result<(Vec<Found>, Ve
         return Err(ChangelogError::manifest(path, "[package] version", "no version in [package] or [workspace.package]; add version = \"0.1.0\""));
     }
     Ok((found, names))
+}
+
+/// The `version` requirements of path dependencies on the workspace's own
+/// crates (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`
+/// and `[workspace.dependencies]`); an operator before the version (`=`,
+/// `^`, `~`) is kept.
+fn path_dependencies(path: &Path, text: &str, crates: &[String]) -> Result<Vec<Found>, ChangelogError> {
+    let doc = toml_doc(path, text)?;
+    let workspace = table(&doc, "workspace");
+    let sections = [
+        ("dependencies", table(&doc, "dependencies")),
+        ("dev-dependencies", table(&doc, "dev-dependencies")),
+        ("build-dependencies", table(&doc, "build-dependencies")),
+        ("workspace.dependencies", workspace.and_then(|w| table(w, "dependencies"))),
+    ];
+    let mut found = Vec::new();
+    for (section, deps) in sections {
+        for (key, value) in deps.into_iter().flat_map(|d| d.iter()) {
+            let DeValue::Table(dep) = value.get_ref() else { continue };
+            let package = get(dep, "package").and_then(|p| if let DeValue::String(s) = p.get_ref() { Some(s.to_string()) } else { None });
+            let name = package.unwrap_or_else(|| key.get_ref().to_string());
+            if get(dep, "path").is_none() || !crates.contains(&name) {
+                continue;
+            }
+            let Some(span) = get(dep, "version").and_then(|v| string_span(text, v)) else { continue };
+            let operator = text[span.clone()].len() - text[span.clone()].trim_start_matches(['=', '^', '~', ' ']).len();
+            let span = span.start + operator..span.end;
+            let field = format!("[{section}] {} version", key.get_ref());
+            check_version(path, &field, &text[span.clone()])?;
+            found.push(Found { span, field });
+        }
+    }
+    Ok(found)
 }
 
 /// The manifests of the workspace members `members` lists (folders, or
