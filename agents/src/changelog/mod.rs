@@ -148,16 +148,19 @@ pub fn next_version(repo: &Path, to: &str, channel: Option<Channel>) -> Result<N
     Ok(NextVersion { current, pre_releases, commits: since.len(), bump, next })
 }
 
-/// A release's notes: the commits after the previous version tag up to and
-/// including `commit`, titled `version` and dated by the commit, with the
+/// A release's notes: the commits after the previous version tag (the
+/// previous stable one for a stable `version`) up to and including `commit`, titled `version` and dated by the commit, with the
 /// previous tag's name.
 pub fn release_notes(repo: &Path, commit: &str, version: &str, path: Option<&Path>) -> Result<(Release, Option<String>), ChangelogError> {
     let commit = commits::resolve(repo, "commit", commit)?;
     let tags = commits::version_tags(repo)?;
     let mut previous = None;
     let walk = Walk { to: &commit, from: None, path };
+    // A stable release's notes cover its pre-releases too: they start at the
+    // previous stable tag. A pre-release's start at the previous tag of any kind.
+    let stable = commits::tag_version(version).is_none_or(|v| v.pre.is_empty());
     let (mut history, _) = commits::read(repo, &walk, |c| {
-        let tag = (c.id != commit).then(|| tags.get(&c.id).and_then(|t| t.first())).flatten();
+        let tag = (c.id != commit).then(|| tags.get(&c.id).and_then(|t| t.iter().find(|t| !stable || t.version.pre.is_empty()))).flatten();
         previous = tag.map(|t| t.name.clone());
         previous.is_some()
     })?;
@@ -245,6 +248,35 @@ fn notes(task: &AgentTask, binding: &evidence::record::ReleaseBinding, name: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs git in `dir` with a fixed identity.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=Ann", "-c", "user.email=a@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn stable_notes_cover_the_pre_releases_and_pre_release_notes_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        for (message, tag) in [("feat: one", Some("v1.2.0")), ("feat: two", Some("v1.3.0-rc.1")), ("fix: three", None)] {
+            git(dir.path(), &["commit", "-q", "--allow-empty", "-m", message]);
+            if let Some(tag) = tag {
+                git(dir.path(), &["tag", tag]);
+            }
+        }
+        let (stable, from) = release_notes(dir.path(), "HEAD", "v1.3.0", None).unwrap();
+        assert_eq!((stable.commits.len(), from.as_deref(), stable.version.as_deref()), (2, Some("v1.2.0"), Some("1.3.0")));
+        let (pre, from) = release_notes(dir.path(), "HEAD", "v1.3.0-rc.2", None).unwrap();
+        assert_eq!((pre.commits.len(), from.as_deref()), (1, Some("v1.3.0-rc.1")));
+    }
 
     #[tokio::test]
     async fn outside_a_release_the_notes_are_missing_input() {
