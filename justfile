@@ -24,6 +24,10 @@ bench-run:
 bench-secrets mb="256":
     BENCH_SECRETS_MB={{mb}} cargo bench --bench secrets
 
+# Changelog and next version against git-cliff (installed into target/bench-changelog/venv), e.g. `just bench-changelog 10000`.
+bench-changelog commits="100000":
+    BENCH_CHANGELOG_COMMITS={{commits}} cargo bench --bench changelog
+
 # Fuzz one parser for a minute, e.g. `just fuzz ledger_line`.
 fuzz target:
     cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run {{target}} -- -max_total_time=60

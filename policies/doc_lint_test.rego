@@ -25,7 +25,7 @@ record_type := {
 kind := {
 	"Docs Librarian": "docs",
 	"Runbook Editor": "docs",
-	"Comms Bard": "file",
+	"Comms Bard": "changelog",
 }
 
 release := {"version": "v1.0.0", "commit": "0123456789abcdef0123456789abcdef01234567", "environment": "prod"}
@@ -48,7 +48,7 @@ passing_evidence := [e |
 good_facts := {
 	"Docs Librarian": {"problems": [], "counts": {}},
 	"Runbook Editor": {"problems": [], "counts": {}},
-	"Comms Bard": {"path": "docs/release-notes.md", "size": 900},
+	"Comms Bard": {"path": "release-notes.md", "size": 900},
 }
 
 passing_prior := []
@@ -121,7 +121,7 @@ test_each_docs_problem_is_named if {
 }
 
 test_empty_release_notes_deny if {
-	deny_with(passing_evidence, {"min_release_notes_bytes": 1000}) == {"Comms Bard: the release notes docs/release-notes.md have 900 bytes, fewer than 1000"}
+	deny_with(passing_evidence, {"min_release_notes_bytes": 1000}) == {"Comms Bard: the release notes release-notes.md have 900 bytes, fewer than 1000"}
 }
 
 # The docs agent fails on any problem; the gate names each and accepts the codes it is told to.

@@ -59,6 +59,11 @@ pub enum Command {
     /// Score a release's readiness from a release data file (schema
     /// conductor/release-data/v1): exit 0 GO, 1 CONDITIONAL or NO-GO, 2 bad input.
     Readiness(ReadinessArgs),
+    /// The next semantic version from the Conventional Commits since the last
+    /// release tag, written into the project's manifests unless --dry-run.
+    Version(VersionArgs),
+    /// Keep a Changelog release notes from Conventional Commits, by release tag.
+    Changelog(ChangelogArgs),
     /// Work with the gate policies (built-in and the repository's `policies/`).
     Policy {
         /// What to do with them.
@@ -344,4 +349,46 @@ pub struct ScanSecretsArgs {
     /// Print the report as SARIF 2.1.0.
     #[arg(long)]
     pub sarif: bool,
+}
+
+/// Pre-release channels of `conductor version --pre`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PreChannel {
+    /// `-alpha.N`.
+    Alpha,
+    /// `-beta.N`.
+    Beta,
+    /// `-rc.N`.
+    Rc,
+}
+
+/// `conductor version`.
+#[derive(Debug, clap::Args)]
+pub struct VersionArgs {
+    /// Print the next version without changing any file.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Make a pre-release of the next version on this channel (`1.3.0-rc.1`, then `-rc.2`).
+    #[arg(long, value_enum, value_name = "CHANNEL")]
+    pub pre: Option<PreChannel>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `conductor changelog`.
+#[derive(Debug, clap::Args)]
+pub struct ChangelogArgs {
+    /// Start after this tag or commit (default: the whole history, split by release tags).
+    #[arg(long, value_name = "REF")]
+    pub from: Option<String>,
+    /// End at this ref.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub to: String,
+    /// Only commits touching this folder (relative to the repository root), for one project of a monorepo.
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// Write the changelog to this file (replacing it) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

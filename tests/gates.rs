@@ -147,6 +147,23 @@ fn the_base_release_passes_every_gate() {
     }
     test_result_parses_with_in_toto_attestation(&dir.path().join("ledger"));
     sbom_statement_parses_with_in_toto_attestation(&dir.path().join("ledger"));
+    release_notes_are_rendered_into_the_pack(&dir.path().join("ledger"));
+}
+
+/// The Comms Bard (kind `changelog`) rendered the notes of v1.1.0 from the
+/// commits since v1.0.0 and filed them as an evidence file of the pack.
+fn release_notes_are_rendered_into_the_pack(work: &Path) {
+    let object = stored(work, "release-notes.md");
+    let digest = object.file_name().unwrap().to_string_lossy().into_owned();
+    let notes = std::fs::read_to_string(&object).unwrap();
+    assert!(notes.starts_with("# Release notes\n\n## [1.1.0] - "), "{notes}");
+    assert!(notes.contains("### Fixed\n\n- report drift per account (") && !notes.contains("ledger v1.0.0"), "{notes}");
+    let out = conductor(work, &["pack", "--out", "notes.zip"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(work.join("notes.zip")).unwrap()).unwrap();
+    let mut packed = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(&format!("evidence/sha256/{digest}")).unwrap(), &mut packed).unwrap();
+    assert_eq!(packed, notes);
 }
 
 /// The object store's copy of the evidence file the release filed as `name`.

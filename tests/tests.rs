@@ -1,6 +1,7 @@
 //! Integration tests, one module per concern.
 
 mod cab;
+mod changelog;
 mod cli;
 mod crosscheck;
 mod fixture;
@@ -16,3 +17,4 @@ mod sbom;
 mod sign;
 mod secrets;
 mod tamper;
+mod version;

@@ -1,7 +1,8 @@
 //! Fuzz harnesses for the parsers agents run on untrusted input: the
 //! reports they read (JUnit XML, Cobertura and LCOV, SARIF, OSV-Scanner,
 //! cargo-audit, npm audit and pip-audit JSON), Markdown, Prometheus rule
-//! files, and readiness release data.
+//! files, readiness release data, the manifests whose version `conductor version`
+//! edits and the `git log -z` records the changelog reads.
 //!
 //! Each function takes arbitrary bytes, must never panic, and checks a
 //! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
@@ -12,6 +13,27 @@
 use std::path::Path;
 
 use crate::docs::{alert_rules, links, markdown, version};
+
+/// Fuzzes the manifest version edit: the first byte picks the file kind,
+/// the rest is its text; setting the same version again changes nothing.
+pub fn version_manifest(data: &[u8]) {
+    const NAMES: [&str; 6] = ["Cargo.toml", "package.json", "pyproject.toml", "setup.cfg", "setup.py", "VERSION"];
+    let Some((first, rest)) = data.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let name = NAMES[usize::from(*first) % NAMES.len()];
+    let Ok(Some(changed)) = crate::changelog::version_files::set_in_text(name, text, "9.8.7") else { return };
+    let again = crate::changelog::version_files::set_in_text(name, &changed, "9.8.7");
+    assert!(matches!(&again, Ok(Some(t)) if *t == changed), "{name}: a second edit gave {again:?}");
+}
+
+/// Fuzzes the `git log -z` record reader: every commit it yields has an id
+/// and no field holds a NUL.
+pub fn git_log(data: &[u8]) {
+    let mut reader = data;
+    while let Ok(Some(commit)) = crate::changelog::commits::next_commit(&mut reader) {
+        assert!(!commit.id.is_empty() && !commit.id.contains('\0') && !commit.author.contains('\0'), "{commit:?}");
+    }
+}
 
 /// A target's name and one valid input for it.
 pub type Seed = (&'static str, Vec<u8>);
@@ -99,7 +121,10 @@ pub fn release_data(data: &[u8]) {
 
 /// Valid inputs for every target, for the fuzzer's starting corpus.
 pub fn seeds() -> Vec<Seed> {
-    let seeds: [(&str, &str); 13] = [
+    let seeds: [(&str, &str); 16] = [
+        ("version_manifest", "\u{0}[package]\nname = \"a\"\nversion = \"0.1.0\" # here\n"),
+        ("version_manifest", "\u{1}{\"name\": \"a\", \"version\": \"1.2.3\", \"x\": {\"version\": \"0\"}}"),
+        ("git_log", "0123456789abcdef\u{0}Ann\u{0}2026-01-01T00:00:00+00:00\u{0}feat(api)!: x\n\nBREAKING CHANGE: y\n\u{0}\nfedcba\u{0}Bo\u{0}2026-01-02T00:00:00+00:00\u{0}oops\n"),
         ("junit_report", r#"<?xml version="1.0"?><testsuites><testsuite name="s" tests="3"><testcase classname="a" name="ok"/><testcase name="flaky"><flakyFailure message="x"/></testcase><testcase name="bad"><failure>boom</failure></testcase><testcase name="skip"><skipped/></testcase></testsuite></testsuites>"#),
         ("coverage_report", r#"<?xml version="1.0" ?><coverage line-rate="0.86" lines-valid="22" lines-covered="19"><packages/></coverage>"#),
         ("coverage_report", "TN:\nSF:a.rs\nDA:1,1\nLF:10\nLH:7\nend_of_record\n"),
@@ -123,7 +148,9 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 7] = [
+    const HARNESSES: [(&str, Harness); 9] = [
+        ("version_manifest", version_manifest),
+        ("git_log", git_log),
         ("junit_report", junit_report),
         ("coverage_report", coverage_report),
         ("sarif_log", sarif_log),
@@ -189,6 +216,15 @@ mod tests {
                 "markdown_links" => Ok(markdown::parse(&String::from_utf8_lossy(&bytes)).links.len()),
                 "alert_rule_file" => alert_rules(&bytes).map(|a| a.len()).map_err(|e| e.to_string()),
                 "release_data" => crate::readiness::data::ReleaseData::parse(&bytes, Path::new("seed.json")).map(|d| usize::from(d.tests.is_some())).map_err(|e| e.to_string()),
+                "version_manifest" => {
+                    let names = ["Cargo.toml", "package.json"];
+                    let text = std::str::from_utf8(&bytes[1..]).unwrap();
+                    crate::changelog::version_files::set_in_text(names[usize::from(bytes[0])], text, "9.8.7").map(|t| usize::from(t.is_some_and(|t| t.contains("9.8.7")))).map_err(|e| e.to_string())
+                }
+                "git_log" => {
+                    let mut reader = &bytes[..];
+                    Ok(std::iter::from_fn(|| crate::changelog::commits::next_commit(&mut reader).ok().flatten()).count())
+                }
                 other => panic!("a seed for no harness: {other}"),
             };
             assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");

@@ -22,6 +22,7 @@
 mod alerts;
 pub mod approval;
 mod artifacts;
+pub mod changelog;
 mod command;
 mod coverage;
 mod docs;
@@ -326,6 +327,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),
         Box::new(readiness::ReadinessAgent),
+        Box::new(changelog::ChangelogAgent),
     ]
 }
 

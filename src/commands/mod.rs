@@ -4,6 +4,7 @@
 mod approve;
 mod attest;
 mod cab;
+mod changelog;
 mod init;
 mod keygen;
 mod log;
@@ -19,6 +20,7 @@ mod scan_secrets;
 mod status;
 mod validate;
 mod verify;
+mod version;
 
 use anyhow::Result;
 
@@ -46,5 +48,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Approve(args) => approve::run(args),
         Command::Cab(args) => cab::run(args),
         Command::Readiness(args) => readiness::run(args),
+        Command::Version(args) => version::run(args),
+        Command::Changelog(args) => changelog::run(args),
     }
 }
