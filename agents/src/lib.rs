@@ -24,6 +24,7 @@ mod artifacts;
 mod command;
 mod coverage;
 mod docs;
+mod drill;
 mod file;
 mod git;
 mod junit;
@@ -310,6 +311,7 @@ pub trait Agent: Send + Sync {
 pub fn kinds() -> Vec<Box<dyn Agent>> {
     vec![
         Box::new(command::CommandAgent),
+        Box::new(drill::DrillAgent),
         Box::new(file::FileAgent),
         Box::new(git::GitAgent),
         Box::new(preflight::PreflightAgent),
