@@ -26,6 +26,7 @@ mod coverage;
 mod docs;
 mod drill;
 mod file;
+mod flags;
 mod git;
 mod junit;
 mod perf;
@@ -317,6 +318,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(command::CommandAgent),
         Box::new(drill::DrillAgent),
         Box::new(perf::PerfAgent),
+        Box::new(flags::FlagsAgent),
         Box::new(file::FileAgent),
         Box::new(git::GitAgent),
         Box::new(preflight::PreflightAgent),
