@@ -7,6 +7,7 @@ mod fixture;
 mod gates;
 mod golden;
 mod ledger;
+mod ops;
 mod pack_reader;
 mod preflight;
 mod provenance;

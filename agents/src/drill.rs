@@ -233,7 +233,7 @@ impl Report {
         for (name, limit) in limits {
             match metrics.get(name) {
                 None => problems.push(format!("the drill reported no {}", label(name))),
-                Some(value) if value > limit => problems.push(format!("{} {value} exceeds the limit of {limit}", label(name))),
+                Some(value) if value > limit => problems.push(format!("{} {value}{unit} exceeds the limit of {limit}{unit}", label(name), unit = unit(name))),
                 Some(_) => {}
             }
         }
@@ -241,10 +241,15 @@ impl Report {
     }
 
     fn summary(&self) -> String {
-        let figures: Vec<String> = self.metrics().iter().map(|(k, v)| format!("{} {v}", label(k))).collect();
+        let figures: Vec<String> = self.metrics().iter().map(|(k, v)| format!("{} {v}{}", label(k), unit(k))).collect();
         let checks = self.checks.len();
         if figures.is_empty() { format!("exited 0, {checks} checks held") } else { format!("exited 0, {}, {checks} checks held", figures.join(", ")) }
     }
+}
+
+/// ` s` for metrics in seconds.
+fn unit(metric: &str) -> &'static str {
+    if metric.ends_with("_seconds") { " s" } else { "" }
 }
 
 /// `RTO` and `RPO` for their metrics, the name otherwise.
@@ -304,7 +309,7 @@ promoting replica db-eu-2 ...
         assert_eq!(outcome.facts["limits"]["rpo_seconds"], 60.0);
         assert_eq!(outcome.facts["drill"], "region failover");
         assert_eq!(outcome.facts["ignoredLines"], 1);
-        assert!(outcome.reason.contains("RTO 240"), "{}", outcome.reason);
+        assert!(outcome.reason.contains("RTO 240 s"), "{}", outcome.reason);
         assert_eq!(outcome.files[0].name, "stdout.txt");
     }
 
@@ -313,7 +318,7 @@ promoting replica db-eu-2 ...
         let dir = tempfile::tempdir().unwrap();
         let slow = DrillAgent.run(&task(dir.path(), FAILOVER, 0, &[("rto_seconds", 120.into())])).await;
         assert_eq!(slow.verdict, Verdict::Fail);
-        assert!(slow.reason.contains("RTO 240 exceeds the limit of 120"), "{}", slow.reason);
+        assert!(slow.reason.contains("RTO 240 s exceeds the limit of 120 s"), "{}", slow.reason);
         let silent = DrillAgent.run(&task(dir.path(), "restored\n", 0, &[("rto_seconds", 300.into())])).await;
         assert_eq!(silent.verdict, Verdict::Fail);
         assert!(silent.reason.contains("the drill reported no RTO"), "{}", silent.reason);
@@ -333,7 +338,7 @@ promoting replica db-eu-2 ...
         limits.insert("time_to_acknowledge_seconds".into(), 300.into());
         let game_day = "{\"event\":\"metric\",\"name\":\"time_to_acknowledge_seconds\",\"value\":420}\n";
         let late = DrillAgent.run(&task(dir.path(), game_day, 0, &[("limits", toml::Value::Table(limits))])).await;
-        assert!(late.reason.contains("time_to_acknowledge_seconds 420 exceeds the limit of 300"), "{}", late.reason);
+        assert!(late.reason.contains("time_to_acknowledge_seconds 420 s exceeds the limit of 300 s"), "{}", late.reason);
         let negative = DrillAgent.run(&task(dir.path(), FAILOVER, 0, &[("rto_seconds", (-1).into())])).await;
         assert_eq!(negative.verdict, Verdict::MissingInput);
         let unset = AgentTask::new("Chaos Captain", "drill", "P5", dir.path(), dir.path(), toml::Table::new());

@@ -156,7 +156,8 @@ fn judge(checks: &[Check], headroom: Option<&Value>) -> (Verdict, String) {
         *m.entry(c.scenario.as_str()).or_default() += 1;
         m
     });
-    (Verdict::Pass, format!("{} criteria held over {} scenario(s)", checks.len(), ok.len()))
+    let room = headroom.and_then(|h| h["headroom"].as_f64()).map_or_else(String::new, |h| format!("; capacity headroom {:.1}%", h * 100.0));
+    (Verdict::Pass, format!("{} criteria held over {} scenario(s){room}", checks.len(), ok.len()))
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ async fn capacity_headroom_against_the_forecast() {
     let absolute = toml::Value::Array(vec!["error_rate <= 0.01".into()]);
     let roomy = PerfAgent.run(&task(dir.path(), "wrk.txt", WRK, &[("criteria", absolute.clone()), ("forecast_rps", 3000.into())])).await;
     assert_eq!(roomy.verdict, Verdict::Pass, "{}", roomy.reason);
+    assert!(roomy.reason.contains("capacity headroom 42.1%"), "{}", roomy.reason);
     let h = roomy.facts["headroom"]["headroom"].as_f64().unwrap();
     assert!((h - (1.0 - 3000.0 / 5180.88)).abs() < 1e-9);
     let tight = PerfAgent.run(&task(dir.path(), "wrk.txt", WRK, &[("criteria", absolute), ("forecast_rps", 4800.into())])).await;
