@@ -4,7 +4,8 @@
 # Thresholds ([gates.ga_flip] in conductor.toml):
 #   allow_expired_flags  flags past their removal date do not deny (default the Feature Flag
 #                        Butler's allow_expired, else false)
-# An invalid flag and a required flag that is not ENABLED deny whatever the thresholds.
+# An invalid flag, a required flag that is not ENABLED and a required flag that no file
+# defines deny whatever the thresholds.
 package conductor.gates.ga_flip
 
 import rego.v1
@@ -51,6 +52,13 @@ deny contains msg if {
 	some e in evidence.of_type("flag-state")
 	some name in object.get(evidence.facts(e), "notEnabled", [])
 	msg := sprintf("%s: flag %s must be ENABLED for the GA flip", [e.agent, name])
+}
+
+# Each flag the release relies on (a kill switch) that no flag file defines.
+deny contains msg if {
+	some e in evidence.of_type("flag-state")
+	some name in object.get(evidence.facts(e), "absent", [])
+	msg := sprintf("%s: flag %s must be defined in a flag file; the release relies on it", [e.agent, name])
 }
 
 # Further gate-specific checks arrive with the specialised agent kinds.

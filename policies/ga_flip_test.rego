@@ -210,3 +210,8 @@ test_an_unreadable_flag_file_denies_with_its_reason if {
 		"no passing flag-state evidence",
 	}
 }
+
+test_a_kill_switch_no_file_defines_denies if {
+	absent := object.union(object.remove(flag_facts, ["expired"]), {"expired": [], "absent": ["kill-orders-writes"]})
+	deny_with(flags_with("fail", absent), {"allow_expired_flags": true}) == {"Feature Flag Butler: flag kill-orders-writes must be defined in a flag file; the release relies on it"}
+}

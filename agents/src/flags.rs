@@ -10,7 +10,9 @@
 //! expired when the release commit's time (from git, so a replay judges the
 //! same way; `as_of` overrides it) is at or past its removal date. The check
 //! fails on an invalid flag, on an expired one unless `allow_expired` is
-//! set, and on a flag of `require_enabled` that is missing or not enabled.
+//! set, on a flag of `require_enabled` that is missing or not enabled (a GA
+//! flag), and on a flag of `require_present` that no file defines (a kill
+//! switch the runbooks rely on).
 //! Flags added and removed since the previous release's inventory are listed.
 //! A file that is not flagd JSON is a missing input naming it.
 
@@ -102,6 +104,7 @@ pub(crate) fn removal_time(text: &str) -> Option<Timestamp> {
 fn inventory(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
     let allow_expired = task.settings.get("allow_expired").and_then(toml::Value::as_bool).unwrap_or(false);
     let required = list_setting(task, "require_enabled")?;
+    let present = list_setting(task, "require_present")?;
     let reports = task.read_reports("flag_files")?;
     let mut by_name: BTreeMap<String, Flag> = BTreeMap::new();
     for (path, bytes) in &reports {
@@ -120,12 +123,13 @@ fn inventory(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
     let invalid: Vec<Value> = flags.iter().filter(|f| !f.problems.is_empty()).map(|f| json!({ "name": f.name, "file": f.file, "problems": f.problems })).collect();
     let expired: Vec<Value> = flags.iter().filter(|f| f.expired).map(|f| json!({ "name": f.name, "file": f.file, "expires": f.expires })).collect();
     let not_enabled: Vec<String> = required.iter().filter(|r| by_name.get(*r).is_none_or(|f| f.state != "ENABLED")).cloned().collect();
+    let absent: Vec<String> = present.iter().filter(|r| !by_name.contains_key(*r)).cloned().collect();
     let previous = task.release.as_ref().and_then(|r| r.previous.as_ref());
     let before: Option<BTreeSet<&str>> = previous.and_then(|p| p.facts.get("flags")).and_then(Value::as_array).map(|a| a.iter().filter_map(|f| f["name"].as_str()).collect());
     let now: BTreeSet<&str> = by_name.keys().map(String::as_str).collect();
     let added: Option<Vec<&str>> = before.as_ref().map(|b| now.difference(b).copied().collect());
     let removed: Option<Vec<&str>> = before.as_ref().map(|b| b.difference(&now).copied().collect());
-    let (verdict, reason) = judge(flags.len(), &invalid, &expired, allow_expired, &not_enabled, &as_of);
+    let (verdict, reason) = judge(flags.len(), &invalid, &expired, allow_expired, (&not_enabled, &absent), &as_of);
     let facts = json!({
         "flags": flags,
         "total": flags.len(),
@@ -135,6 +139,8 @@ fn inventory(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
         "allowExpired": allow_expired,
         "requireEnabled": required,
         "notEnabled": not_enabled,
+        "requirePresent": present,
+        "absent": absent,
         "asOf": as_of,
         "asOfSource": as_of_source,
         "previousVersion": previous.map(|p| p.version.clone()),
@@ -144,7 +150,7 @@ fn inventory(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
     Ok(AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) })
 }
 
-fn judge(total: usize, invalid: &[Value], expired: &[Value], allow_expired: bool, not_enabled: &[String], as_of: &Timestamp) -> (Verdict, String) {
+fn judge(total: usize, invalid: &[Value], expired: &[Value], allow_expired: bool, (not_enabled, absent): (&[String], &[String]), as_of: &Timestamp) -> (Verdict, String) {
     let names = |items: &[Value]| items.iter().filter_map(|i| i["name"].as_str()).collect::<Vec<_>>().join(", ");
     if let Some(first) = invalid.first() {
         let why = first["problems"][0].as_str().unwrap_or("");
@@ -155,6 +161,9 @@ fn judge(total: usize, invalid: &[Value], expired: &[Value], allow_expired: bool
     }
     if !not_enabled.is_empty() {
         return (Verdict::Fail, format!("required flags are missing or not ENABLED: {}", not_enabled.join(", ")));
+    }
+    if !absent.is_empty() {
+        return (Verdict::Fail, format!("required flags are not defined in any flag file: {}", absent.join(", ")));
     }
     (Verdict::Pass, format!("{total} flags valid, {} past their removal date", expired.len()))
 }
@@ -260,6 +269,10 @@ mod tests {
         assert_eq!(outcome.facts["removed"], json!(["old-banner"]));
         assert_eq!(outcome.verdict, Verdict::Fail);
         assert!(outcome.reason.contains("not ENABLED: header-color"), "{}", outcome.reason);
+        let kill_switch = toml::Value::Array(vec!["legacy-search".into(), "kill-orders-writes".into()]);
+        let missing = FlagsAgent.run(&task(dir.path(), FLAGS, &[("as_of", "2026-09-01".into()), ("require_present", kill_switch)])).await;
+        assert_eq!(missing.facts["absent"], json!(["kill-orders-writes"]));
+        assert!(missing.reason.contains("not defined in any flag file: kill-orders-writes"), "{}", missing.reason);
     }
 
     #[tokio::test]
