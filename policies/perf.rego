@@ -10,8 +10,9 @@
 #   max_<metric>, min_<metric>  absolute limits, for criteria such as "error_rate <= 0.01"
 #                            (max_error_rate = 0.01)
 #   min_headroom             the capacity headroom required, 0..1 (default the agent's)
-# A criterion that could not be judged (no baseline, a metric the results lack) denies, and an
-# inconclusive result denies with its reason: missing data never passes.
+# A criterion that could not be judged (no baseline, a metric the results lack) denies, an
+# inconclusive result denies with its reason, and capacity evidence without a headroom figure
+# denies: missing data never passes.
 package conductor.gates.perf
 
 import rego.v1
@@ -134,4 +135,12 @@ deny contains msg if {
 	is_object(h)
 	not is_number(h.headroom)
 	msg := sprintf("%s: capacity headroom cannot be measured: the results carry no rps", [e.agent])
+}
+
+# Capacity evidence that measured no headroom at all (no forecast_rps was set) proves nothing.
+deny contains msg if {
+	some e in perf_entries
+	e.recordType == "capacity-headroom"
+	not is_object(evidence.facts(e).headroom)
+	msg := sprintf("%s: no capacity headroom was measured; set forecast_rps for the agent", [e.agent])
 }

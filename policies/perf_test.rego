@@ -36,9 +36,12 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(passing_facts, agent, {}),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where the gate reads them: a capacity headroom figure.
+passing_facts := {"Capacity Oracle": {"checks": [], "headroom": {"forecastRps": 3000, "peakRps": 5180.88, "headroom": 0.420953, "minHeadroom": 0.2, "passed": true}}}
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -173,4 +176,8 @@ test_capacity_headroom_under_the_minimum_denies if {
 		"Capacity Oracle: inconclusive: as filed",
 		"no passing capacity-headroom evidence",
 	}
+}
+
+test_capacity_evidence_without_a_forecast_denies if {
+	deny_with(perf_with("Capacity Oracle", "pass", perf_facts([errors_check])), {}) == {"Capacity Oracle: no capacity headroom was measured; set forecast_rps for the agent"}
 }

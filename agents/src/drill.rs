@@ -240,10 +240,18 @@ impl Report {
         problems
     }
 
+    /// The figures, the checks and how many lines were not events.
     fn summary(&self) -> String {
-        let figures: Vec<String> = self.metrics().iter().map(|(k, v)| format!("{} {v}{}", label(k), unit(k))).collect();
-        let checks = self.checks.len();
-        if figures.is_empty() { format!("exited 0, {checks} checks held") } else { format!("exited 0, {}, {checks} checks held", figures.join(", ")) }
+        let mut parts = vec!["exited 0".to_owned()];
+        parts.extend(self.metrics().iter().map(|(k, v)| format!("{} {v}{}", label(k), unit(k))));
+        parts.push(format!("{} checks held", self.checks.len()));
+        if self.ignored > 0 {
+            parts.push(format!("{} other lines ignored", self.ignored));
+        }
+        if !self.invalid.is_empty() {
+            parts.push(format!("{} malformed events ignored", self.invalid.len()));
+        }
+        parts.join(", ")
     }
 }
 
@@ -309,7 +317,7 @@ promoting replica db-eu-2 ...
         assert_eq!(outcome.facts["limits"]["rpo_seconds"], 60.0);
         assert_eq!(outcome.facts["drill"], "region failover");
         assert_eq!(outcome.facts["ignoredLines"], 1);
-        assert!(outcome.reason.contains("RTO 240 s"), "{}", outcome.reason);
+        assert!(outcome.reason.ends_with("RPO 12 s, RTO 240 s, 1 checks held, 1 other lines ignored"), "{}", outcome.reason);
         assert_eq!(outcome.files[0].name, "stdout.txt");
     }
 
