@@ -14,8 +14,11 @@ import sys
 import time
 import urllib.request
 
+# The server exits when its standard input closes, so it never outlives the
+# experiment (even one stopped by the drill's timeout).
 SERVE = (
-    "import http.server, sys, app\n"
+    "import http.server, os, sys, threading, app\n"
+    "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()\n"
     "s = http.server.HTTPServer(('127.0.0.1', 0), app.Handler)\n"
     "print(s.server_port, flush=True)\n"
     "s.serve_forever()\n"
@@ -31,7 +34,7 @@ def now():
 
 
 def start():
-    proc = subprocess.Popen([sys.executable, "-c", SERVE], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     return proc, int(proc.stdout.readline())
 
 
