@@ -2,6 +2,9 @@
 """Chaos experiment: kill the running service with SIGKILL, let a supervisor
 start it again, and measure how long until it answers; then check the steady
 state (a known order still reads back). `--kills N` repeats the fault.
+`--game-day` also measures the incident timings: how long the health probe
+took to notice the outage (time_to_detect_seconds) and how long until the
+service answered again (time_to_mitigate_seconds).
 
 Prints conductor/drill-events/v1 JSON lines on stdout for the drill kind.
 """
@@ -57,18 +60,22 @@ def wait_healthy(port, deadline):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=1)
+    parser.add_argument("--game-day", action="store_true")
     args = parser.parse_args()
     proc, port = start()
     if not wait_healthy(port, time.monotonic() + 10):
         emit(event="check", name="service starts", ok=False)
         return 1
     emit(event="start", at=now())
-    worst = 0.0
+    worst = detected = 0.0
     for _ in range(args.kills):
         proc.kill()
         proc.wait()
         emit(event="outage", at=now())
         down = time.monotonic()
+        while get(port, "/healthz")[0] == 200:
+            time.sleep(0.01)
+        detected = time.monotonic() - down
         proc, port = start()
         if not wait_healthy(port, down + 30):
             emit(event="check", name="service recovers", ok=False, detail="no answer within 30 s")
@@ -76,6 +83,9 @@ def main():
         worst = max(worst, time.monotonic() - down)
         emit(event="recovered", at=now())
     emit(event="metric", name="rto_seconds", value=round(worst, 3))
+    if args.game_day:
+        emit(event="metric", name="time_to_detect_seconds", value=round(detected, 3))
+        emit(event="metric", name="time_to_mitigate_seconds", value=round(worst, 3))
     status, body = get(port, "/orders/1001")
     emit(event="check", name="steady-state", ok=status == 200 and body == {"status": "shipped"}, detail=f"GET /orders/1001 answered {status}")
     proc.kill()
