@@ -73,8 +73,8 @@ impl Ran {
         self.argv.join(" ")
     }
 
-    /// A failure verdict and reason when the command did not exit 0 or did
-    /// not produce what it must.
+    /// Why the command failed (it did not exit 0, or did not produce what it
+    /// must), or `None` when it did neither.
     pub(crate) fn failure(&self) -> Option<String> {
         match (self.exit_code, &self.missing) {
             (Some(0), None) => None,

@@ -56,21 +56,7 @@ fn measure(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
     let (reports, parsed) = task.parse_reports("results", what, |b| report::parse(b, format))?;
     let scenarios: Vec<Scenario> = parsed.into_iter().flatten().collect();
     let baseline = baseline(task, format)?;
-    let by_name = |s: &[Scenario], name: &str| s.iter().find(|b| b.scenario == name).map(|b| b.metrics.clone());
-    let checks: Vec<Check> = scenarios
-        .iter()
-        .flat_map(|s| {
-            let base = baseline.as_ref().and_then(|b| by_name(&b.scenarios, &s.scenario));
-            let known = baseline.is_some();
-            criteria.iter().map(move |c| {
-                let mut check = c.check(&s.scenario, &s.metrics, base.as_ref());
-                if known && base.is_none() && check.missing.is_some() && c.relative {
-                    check.missing = Some(format!("the baseline has no scenario {}", s.scenario));
-                }
-                check
-            })
-        })
-        .collect();
+    let checks = checks(&scenarios, &criteria, baseline.as_ref());
     let headroom = capacity.map(|(forecast, min)| headroom(&scenarios, forecast, min));
     let (verdict, reason) = judge(&checks, headroom.as_ref());
     let facts = json!({
@@ -83,6 +69,23 @@ fn measure(task: &AgentTask) -> Result<AgentOutcome, AgentOutcome> {
         "inconclusive": verdict == Verdict::Inconclusive,
     });
     Ok(AgentOutcome { verdict, reason, facts, files: task.report_files(&reports) })
+}
+
+/// Every criterion held against every scenario and the baseline's scenario of the same name.
+fn checks(scenarios: &[Scenario], criteria: &[Criterion], baseline: Option<&Baseline>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for s in scenarios {
+        let base = baseline.and_then(|b| b.scenarios.iter().find(|b| b.scenario == s.scenario)).map(|b| &b.metrics);
+        for c in criteria {
+            let mut check = c.check(&s.scenario, &s.metrics, base);
+            // A baseline that exists but lacks this scenario says so, not "no baseline".
+            if baseline.is_some() && base.is_none() && c.relative && check.value.is_some() {
+                check.missing = Some(format!("the baseline has no scenario {}", s.scenario));
+            }
+            checks.push(check);
+        }
+    }
+    checks
 }
 
 /// `criteria`, or the defaults; a criterion that does not parse is a missing input naming it.
