@@ -96,3 +96,47 @@ test_no_evidence_denies_everything if {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
 }
+
+# Facts as the drill kind files them for a pod-kill experiment whose steady state held.
+pod_kill_facts := {
+	"drill": "kill one orders pod",
+	"exitCode": 0,
+	"missing": [],
+	"metrics": {"rto_seconds": 35},
+	"limits": {"rto_seconds": 60},
+	"checks": [{"name": "steady-state", "ok": true, "detail": "p99 180 ms"}],
+}
+
+with_facts(agent, verdict, facts) := object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})
+
+experiment(facts, verdict) := array.concat([e | some e in passing_evidence; e.agent != "Chaos Captain"], [with_facts("Chaos Captain", verdict, facts)])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.chaos.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+test_an_experiment_whose_steady_state_held_passes if {
+	count(deny_with(experiment(pod_kill_facts, "pass"), {})) == 0
+}
+
+test_a_broken_steady_state_names_the_drill_and_check if {
+	broken := object.union(pod_kill_facts, {"checks": [{"name": "steady-state", "ok": false, "detail": "p99 2100 ms over 500 ms"}]})
+	deny_with(experiment(broken, "fail"), {"max_rto_seconds": 600}) == {"Chaos Captain: drill kill one orders pod: check steady-state did not hold: p99 2100 ms over 500 ms"}
+}
+
+test_a_slow_recovery_names_value_and_limit if {
+	slow := object.union(pod_kill_facts, {"metrics": {"rto_seconds": 95}})
+	deny_with(experiment(slow, "fail"), {}) == {"Chaos Captain: drill kill one orders pod: RTO 95 s exceeds the limit of 60 s"}
+	count(deny_with(experiment(slow, "fail"), {"max_rto_seconds": 120})) == 0
+}
+
+test_the_gate_limit_needs_a_reported_recovery if {
+	silent := object.union(object.remove(pod_kill_facts, ["metrics", "limits"]), {"metrics": {}, "limits": {}})
+	deny_with(experiment(silent, "pass"), {"max_rto_seconds": 60}) == {"Chaos Captain: drill kill one orders pod: the drill reported no RTO; the limit is 60 s"}
+	count(deny_with(experiment(silent, "pass"), {})) == 0
+}
+
+test_a_failed_exit_denies if {
+	crashed := object.union(pod_kill_facts, {"exitCode": 137})
+	deny_with(experiment(crashed, "fail"), {}) == {"Chaos Captain: drill kill one orders pod exited with status 137"}
+}

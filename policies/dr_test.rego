@@ -100,3 +100,88 @@ test_no_evidence_denies_everything if {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
 }
+
+# Facts as the drill kind files them for a region failover within its limits.
+failover_facts := {
+	"drill": "region failover",
+	"command": ["sh", "-c", "./drills/dr-drill.sh"],
+	"exitCode": 0,
+	"missing": [],
+	"metrics": {"rto_seconds": 240, "rpo_seconds": 12},
+	"limits": {"rto_seconds": 300, "rpo_seconds": 60},
+	"checks": [{"name": "orders readable after failover", "ok": true}],
+}
+
+game_day_facts := {
+	"drill": "payments outage game day",
+	"exitCode": 0,
+	"missing": [],
+	"metrics": {"time_to_acknowledge_seconds": 120},
+	"limits": {"time_to_acknowledge_seconds": 300},
+	"checks": [],
+}
+
+with_facts(agent, verdict, facts) := object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})
+
+drills_with(dr_facts, dr_verdict) := array.concat([e | some e in passing_evidence; not e.agent in {"DR/BCP Lead", "Incident Commander"}], [
+	with_facts("DR/BCP Lead", dr_verdict, dr_facts),
+	with_facts("Incident Commander", "pass", game_day_facts),
+])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.dr.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+test_drills_within_their_limits_pass if {
+	count(deny_with(drills_with(failover_facts, "pass"), {})) == 0
+}
+
+test_rto_over_the_limit_names_drill_value_and_limit if {
+	slow := object.union(failover_facts, {"metrics": {"rto_seconds": 420, "rpo_seconds": 12}})
+	deny_with(drills_with(slow, "fail"), {}) == {"DR/BCP Lead: drill region failover: RTO 420 s exceeds the limit of 300 s"}
+}
+
+test_rpo_over_the_limit_denies if {
+	lossy := object.union(failover_facts, {"metrics": {"rto_seconds": 240, "rpo_seconds": 90}})
+	deny_with(drills_with(lossy, "fail"), {}) == {"DR/BCP Lead: drill region failover: RPO 90 s exceeds the limit of 60 s"}
+}
+
+test_a_drill_that_reported_no_rto_denies if {
+	silent := object.union(object.remove(failover_facts, ["metrics"]), {"metrics": {"rpo_seconds": 12}})
+	deny_with(drills_with(silent, "fail"), {}) == {"DR/BCP Lead: drill region failover: the drill reported no RTO; the limit is 300 s"}
+}
+
+test_the_gate_threshold_decides_in_either_direction if {
+	slow := object.union(failover_facts, {"metrics": {"rto_seconds": 420, "rpo_seconds": 12}})
+	count(deny_with(drills_with(slow, "fail"), {"max_rto_seconds": 600})) == 0
+	deny_with(drills_with(failover_facts, "pass"), {"max_rto_seconds": 180}) == {"DR/BCP Lead: drill region failover: RTO 240 s exceeds the limit of 180 s"}
+}
+
+test_a_drill_held_to_no_limit_denies if {
+	unlimited := object.union(object.remove(failover_facts, ["limits"]), {"limits": {}})
+	deny_with(drills_with(unlimited, "pass"), {}) == {
+		"DR/BCP Lead: drill region failover is held to no RTO; set rto_seconds for the agent or max_rto_seconds for the gate",
+		"DR/BCP Lead: drill region failover is held to no RPO; set rpo_seconds for the agent or max_rpo_seconds for the gate",
+	}
+	count(deny_with(drills_with(unlimited, "pass"), {"max_rto_seconds": 300, "max_rpo_seconds": 60})) == 0
+}
+
+test_a_failed_exit_or_check_denies_whatever_the_thresholds if {
+	crashed := object.union(failover_facts, {"exitCode": 3})
+	deny_with(drills_with(crashed, "fail"), {"max_rto_seconds": 9999}) == {"DR/BCP Lead: drill region failover exited with status 3"}
+	killed := object.union(failover_facts, {"exitCode": null})
+	deny_with(drills_with(killed, "fail"), {}) == {"DR/BCP Lead: drill region failover was killed by a signal"}
+	broken := object.union(failover_facts, {"checks": [{"name": "orders readable after failover", "ok": false, "detail": "404 on /orders/1"}]})
+	deny_with(drills_with(broken, "fail"), {}) == {"DR/BCP Lead: drill region failover: check orders readable after failover did not hold: 404 on /orders/1"}
+	lazy := object.union(failover_facts, {"missing": ["drills/restore-report.json"]})
+	deny_with(drills_with(lazy, "fail"), {}) == {"DR/BCP Lead: drill region failover did not produce drills/restore-report.json"}
+}
+
+test_the_incident_drill_is_held_to_its_own_limits if {
+	late := object.union(game_day_facts, {"metrics": {"time_to_acknowledge_seconds": 420}})
+	evidence := array.concat([e | some e in drills_with(failover_facts, "pass"); e.agent != "Incident Commander"], [with_facts("Incident Commander", "fail", late)])
+	deny_with(evidence, {"max_rto_seconds": 1}) == {
+		"Incident Commander: drill payments outage game day: time_to_acknowledge_seconds 420 s exceeds the limit of 300 s",
+		"DR/BCP Lead: drill region failover: RTO 240 s exceeds the limit of 1 s",
+	}
+}

@@ -165,3 +165,53 @@ test_no_go_readiness_denies_the_flip if {
 	denials := data.conductor.gates.ga_flip.deny with input as gate_input(array.concat(others, [readiness]), passing_prior)
 	"release readiness is NO-GO with score 54 of 100" in denials
 }
+
+# The flag inventory as the flags kind files it, with one flag past its removal date.
+flag_facts := {
+	"total": 3,
+	"invalid": [],
+	"expired": [{"name": "legacy-search", "file": "flags/flags.json", "expires": "2026-10-01"}],
+	"allowExpired": false,
+	"notEnabled": [],
+	"asOf": "2026-11-30T09:00:00Z",
+}
+
+flags_with(verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != "Feature Flag Butler"], [object.union(evidence_for("Feature Flag Butler", verdict, "as filed", 99), {"facts": facts})])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.ga_flip.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+test_an_expired_flag_denies_naming_it_and_its_date if {
+	deny_with(flags_with("fail", flag_facts), {}) == {"Feature Flag Butler: flag legacy-search in flags/flags.json was due for removal on 2026-10-01 (as of 2026-11-30T09:00:00Z); remove it or set allow_expired_flags"}
+}
+
+test_expired_flags_may_be_allowed_by_the_agent_or_the_gate if {
+	count(deny_with(flags_with("fail", flag_facts), {"allow_expired_flags": true})) == 0
+	allowed := object.union(flag_facts, {"allowExpired": true})
+	count(deny_with(flags_with("pass", allowed), {})) == 0
+	count(deny_with(flags_with("pass", allowed), {"allow_expired_flags": false})) == 1
+}
+
+test_an_invalid_flag_denies_whatever_the_thresholds if {
+	invalid := object.union(object.remove(flag_facts, ["expired"]), {"expired": [], "invalid": [{"name": "dark-mode", "file": "flags/flags.json", "problems": ["defaultVariant 'dark' is not one of its variants (off, on)"]}]})
+	deny_with(flags_with("fail", invalid), {"allow_expired_flags": true}) == {"Feature Flag Butler: flag dark-mode in flags/flags.json is invalid: defaultVariant 'dark' is not one of its variants (off, on)"}
+}
+
+test_a_required_flag_that_is_off_denies if {
+	off := object.union(object.remove(flag_facts, ["expired"]), {"expired": [], "notEnabled": ["new-checkout"]})
+	deny_with(flags_with("fail", off), {}) == {"Feature Flag Butler: flag new-checkout must be ENABLED for the GA flip"}
+}
+
+test_an_unreadable_flag_file_denies_with_its_reason if {
+	evidence := array.concat([e | some e in passing_evidence; e.agent != "Feature Flag Butler"], [evidence_for("Feature Flag Butler", "missing-input", "flags.json is not a flagd flag file: EOF", 99)])
+	deny_with(evidence, {"allow_expired_flags": true}) == {
+		"Feature Flag Butler: missing-input: flags.json is not a flagd flag file: EOF",
+		"no passing flag-state evidence",
+	}
+}
+
+test_a_kill_switch_no_file_defines_denies if {
+	absent := object.union(object.remove(flag_facts, ["expired"]), {"expired": [], "absent": ["kill-orders-writes"]})
+	deny_with(flags_with("fail", absent), {"allow_expired_flags": true}) == {"Feature Flag Butler: flag kill-orders-writes must be defined in a flag file; the release relies on it"}
+}

@@ -36,9 +36,12 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": object.get(passing_facts, agent, {}),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where the gate reads them: a capacity headroom figure.
+passing_facts := {"Capacity Oracle": {"checks": [], "headroom": {"forecastRps": 3000, "peakRps": 5180.88, "headroom": 0.420953, "minHeadroom": 0.2, "passed": true}}}
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -99,4 +102,82 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+# A check as the perf kind files it: p95 187.5 ms against 180 ms in v1.0.0, +4.2%.
+p95_check := {
+	"scenario": "http", "text": "p95 <= +10%", "metric": "p95", "op": "<=", "relative": true, "limit": 0.1,
+	"value": 187.5032, "baseline": 180, "change": 0.041684, "passed": true, "missing": null,
+}
+
+rps_check := {
+	"scenario": "http", "text": "rps >= -5%", "metric": "rps", "op": ">=", "relative": true, "limit": -0.05,
+	"value": 412.73, "baseline": 420, "change": -0.017310, "passed": true, "missing": null,
+}
+
+errors_check := {
+	"scenario": "http", "text": "error_rate <= 0.01", "metric": "error_rate", "op": "<=", "relative": false, "limit": 0.01,
+	"value": 0.0041, "baseline": null, "change": null, "passed": true, "missing": null,
+}
+
+perf_facts(checks) := {"checks": checks, "baseline": {"source": "release", "version": "v1.0.0"}, "headroom": null, "inconclusive": false}
+
+with_facts(agent, verdict, facts) := object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})
+
+perf_with(agent, verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, verdict, facts)])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.perf.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+test_results_within_their_criteria_pass if {
+	count(deny_with(perf_with("Perf Engineer", "pass", perf_facts([p95_check, rps_check, errors_check])), {})) == 0
+}
+
+test_a_regression_names_metric_value_baseline_and_limit if {
+	slow := object.union(p95_check, {"value": 220.4, "change": 0.224444, "passed": false})
+	deny_with(perf_with("Perf Engineer", "fail", perf_facts([slow, rps_check])), {}) == {"Perf Engineer: http p95 220.4 is +22.4% on the baseline 180 of v1.0.0, over the limit of +10%"}
+}
+
+test_the_gate_threshold_decides_in_either_direction if {
+	slow := object.union(p95_check, {"value": 220.4, "change": 0.224444, "passed": false})
+	count(deny_with(perf_with("Perf Engineer", "fail", perf_facts([slow])), {"max_p95_regression": 0.25})) == 0
+	deny_with(perf_with("Perf Engineer", "pass", perf_facts([p95_check])), {"max_p95_regression": 0.02}) == {"Perf Engineer: http p95 187.5 is +4.2% on the baseline 180 of v1.0.0, over the limit of +2%"}
+}
+
+test_a_throughput_drop_and_an_error_rate_deny if {
+	dropped := object.union(rps_check, {"value": 330, "change": -0.214286, "passed": false})
+	erring := object.union(errors_check, {"value": 0.031, "passed": false})
+	deny_with(perf_with("Infra Load-Tester", "fail", perf_facts([dropped, erring])), {}) == {
+		"Infra Load-Tester: http rps 330 is -21.4% on the baseline 420 of v1.0.0, under the limit of -5%",
+		"Infra Load-Tester: http error_rate 0.03 is over the limit of 0.01",
+	}
+	deny_with(perf_with("Infra Load-Tester", "fail", perf_facts([dropped])), {"max_rps_drop": 0.1}) == {"Infra Load-Tester: http rps 330 is -21.4% on the baseline 420 of v1.0.0, under the limit of -10%"}
+	count(deny_with(perf_with("Infra Load-Tester", "fail", perf_facts([erring])), {"max_error_rate": 0.05})) == 0
+}
+
+test_no_baseline_is_inconclusive_and_never_passes if {
+	open := object.union(p95_check, {"baseline": null, "change": null, "passed": null, "missing": "there is no baseline to compare with"})
+	reason := "1 of 2 criteria could not be judged: http p95 <= +10%: there is no baseline to compare with"
+	evidence := perf_with("Perf Engineer", "inconclusive", object.union(perf_facts([open, errors_check]), {"inconclusive": true}))
+	denials := deny_with([object.union(e, {"reason": reason}) | some e in evidence; e.agent == "Perf Engineer"], {})
+	sprintf("Perf Engineer: inconclusive: %s", [reason]) in denials
+	"no passing perf-result evidence" in denials
+	deny_with(perf_with("Perf Engineer", "fail", perf_facts([open])), {"max_p95_regression": 1}) == {"Perf Engineer: http p95 <= +10% cannot be judged: there is no baseline to compare with"}
+}
+
+test_capacity_headroom_under_the_minimum_denies if {
+	short := {"forecastRps": 4800, "peakRps": 5180.88, "headroom": 0.073516, "minHeadroom": 0.2, "passed": false}
+	facts := object.union(perf_facts([errors_check]), {"headroom": short})
+	deny_with(perf_with("Capacity Oracle", "fail", facts), {}) == {"Capacity Oracle: capacity headroom 7.4% (peak 5180.88 rps for a forecast of 4800 rps) is under the minimum of 20%"}
+	count(deny_with(perf_with("Capacity Oracle", "fail", facts), {"min_headroom": 0.05})) == 0
+	unmeasured := object.union(perf_facts([errors_check]), {"headroom": object.union(short, {"headroom": null, "peakRps": null, "passed": null})})
+	deny_with(perf_with("Capacity Oracle", "inconclusive", unmeasured), {"min_headroom": 0}) == {
+		"Capacity Oracle: inconclusive: as filed",
+		"no passing capacity-headroom evidence",
+	}
+}
+
+test_capacity_evidence_without_a_forecast_denies if {
+	deny_with(perf_with("Capacity Oracle", "pass", perf_facts([errors_check])), {}) == {"Capacity Oracle: no capacity headroom was measured; set forecast_rps for the agent"}
 }

@@ -1,9 +1,9 @@
-//! The P0, P3 and P7 gates decide from real-shaped evidence. `fixtures/gates/base`
-//! is a repository whose release passes supply_chain, policy_ci, hardening,
-//! audit, alert_hygiene and doc_lint; each folder under `fixtures/gates/planted/`
-//! overlays one problem on it, and its `expect.toml` names the gate that must
-//! fail and a piece of the reason it must give. The base passing is the "fixed" state of
-//! every planted problem.
+//! The P0, P1 perf, P3 audit, P5 and P7 gates decide from real-shaped evidence.
+//! `fixtures/gates/base` is a repository whose release passes supply_chain,
+//! policy_ci, hardening, perf, audit, dr, chaos, alert_hygiene and doc_lint;
+//! each folder under `fixtures/gates/planted/` overlays one problem on it, and
+//! its `expect.toml` names the gate that must fail and a piece of the reason it
+//! must give. The base passing is the "fixed" state of every planted problem.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +12,9 @@ use serde_json::Value;
 use crate::fixture::git;
 
 /// The gates this suite holds to account.
-const GATES: [&str; 6] = ["supply_chain", "policy_ci", "hardening", "audit", "alert_hygiene", "doc_lint"];
+const GATES: [&str; 9] = ["supply_chain", "policy_ci", "hardening", "perf", "audit", "dr", "chaos", "alert_hygiene", "doc_lint"];
 
-/// Those of them in P0, which P3 and P7 require.
+/// Those of them in P0, which P1, P3, P5 and P7 require.
 const P0_GATES: [&str; 3] = ["supply_chain", "policy_ci", "hardening"];
 
 pub(crate) fn fixtures() -> PathBuf {
@@ -266,7 +266,7 @@ fn each_planted_problem_fails_its_gate_for_its_reason() {
             wrong.push(format!("{name}: {problem}"));
         }
         // The planted problem is the only one: the other P0 gates still pass
-        // (P3 and P7 do not run while a P0 gate fails).
+        // (P1, P3, P5 and P7 do not run while a P0 gate fails).
         for (gate, passed, reasons) in gates.iter().filter(|(g, _, _)| *g != expect.gate && P0_GATES.contains(&g.as_str()) && !expect.also.contains(g)) {
             if !passed {
                 wrong.push(format!("{name}: {gate} failed too: {reasons:#?}"));

@@ -8,6 +8,7 @@ mod fixture;
 mod gates;
 mod golden;
 mod ledger;
+mod ops;
 mod pack_reader;
 mod preflight;
 mod provenance;

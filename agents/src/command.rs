@@ -37,7 +37,8 @@ impl Agent for CommandAgent {
     }
 }
 
-fn argv(task: &AgentTask) -> Result<Vec<String>, AgentOutcome> {
+/// The `command` setting as argv: a string through `sh -c`, an array as is.
+pub(crate) fn argv(task: &AgentTask) -> Result<Vec<String>, AgentOutcome> {
     match task.settings.get("command") {
         Some(toml::Value::String(line)) if !line.trim().is_empty() => Ok(vec!["sh".into(), "-c".into(), line.clone()]),
         Some(toml::Value::Array(items)) if !items.is_empty() => items
@@ -49,7 +50,53 @@ fn argv(task: &AgentTask) -> Result<Vec<String>, AgentOutcome> {
     }
 }
 
+/// What a command did: its argv, exit code, duration, the facts of its
+/// output and produced files, and the evidence files to store.
+pub(crate) struct Ran {
+    /// The command as run.
+    pub(crate) argv: Vec<String>,
+    /// Its exit code; `None` when a signal killed it.
+    pub(crate) exit_code: Option<i32>,
+    /// Where its standard output was captured.
+    pub(crate) stdout: std::path::PathBuf,
+    /// The first `produces` file it did not leave behind.
+    pub(crate) missing: Option<String>,
+    /// Command, exit code, duration, output digests and tails, produced files.
+    pub(crate) facts: Value,
+    /// stdout.txt, stderr.txt and the produced files.
+    pub(crate) files: Vec<ProducedFile>,
+}
+
+impl Ran {
+    /// The command line for messages.
+    pub(crate) fn line(&self) -> String {
+        self.argv.join(" ")
+    }
+
+    /// Why the command failed (it did not exit 0, or did not produce what it
+    /// must), or `None` when it did neither.
+    pub(crate) fn failure(&self) -> Option<String> {
+        match (self.exit_code, &self.missing) {
+            (Some(0), None) => None,
+            (Some(0), Some(path)) => Some(format!("`{}` exited 0 but did not produce {path}", self.line())),
+            (Some(code), _) => Some(format!("`{}` exited with status {code}", self.line())),
+            (None, _) => Some(format!("`{}` was killed by a signal", self.line())),
+        }
+    }
+}
+
 async fn execute(task: &AgentTask, argv: &[String]) -> std::io::Result<AgentOutcome> {
+    let ran = run(task, argv).await?;
+    let (verdict, reason) = match ran.failure() {
+        None => (Verdict::Pass, format!("`{}` exited 0 in {} ms", ran.line(), ran.facts["durationMs"])),
+        Some(why) => (Verdict::Fail, why),
+    };
+    Ok(AgentOutcome { verdict, reason, facts: ran.facts, files: ran.files })
+}
+
+/// Runs `argv` in the repository with the task's `env`, capturing stdout and
+/// stderr into the scratch folder; the process dies if the run is dropped.
+pub(crate) async fn run(task: &AgentTask, argv: &[String]) -> std::io::Result<Ran> {
     tokio::fs::create_dir_all(&task.scratch).await?;
     let stdout_path = task.scratch.join("stdout.txt");
     let stderr_path = task.scratch.join("stderr.txt");
@@ -72,16 +119,10 @@ async fn execute(task: &AgentTask, argv: &[String]) -> std::io::Result<AgentOutc
     let stderr = output_facts(&stderr_path)?;
     let (produced, missing) = produced_files(task);
     let mut files = vec![
-        ProducedFile { name: "stdout.txt".into(), path: stdout_path },
+        ProducedFile { name: "stdout.txt".into(), path: stdout_path.clone() },
         ProducedFile { name: "stderr.txt".into(), path: stderr_path },
     ];
     files.extend(produced.iter().map(|(name, path, _)| ProducedFile { name: name.clone(), path: path.clone() }));
-    let (verdict, reason) = match (status.code(), missing.first()) {
-        (Some(0), None) => (Verdict::Pass, format!("`{}` exited 0 in {duration_ms} ms", argv.join(" "))),
-        (Some(0), Some(path)) => (Verdict::Fail, format!("`{}` exited 0 but did not produce {path}", argv.join(" "))),
-        (Some(code), _) => (Verdict::Fail, format!("`{}` exited with status {code}", argv.join(" "))),
-        (None, _) => (Verdict::Fail, format!("`{}` was killed by a signal", argv.join(" "))),
-    };
     let facts = json!({
         "command": argv,
         "exitCode": status.code(),
@@ -91,7 +132,7 @@ async fn execute(task: &AgentTask, argv: &[String]) -> std::io::Result<AgentOutc
         "produced": produced.iter().map(|(name, _, facts)| json!({ "path": name, "sha256": facts.0, "size": facts.1 })).collect::<Vec<_>>(),
         "missing": missing,
     });
-    Ok(AgentOutcome { verdict, reason, facts, files })
+    Ok(Ran { argv: argv.to_vec(), exit_code: status.code(), stdout: stdout_path, missing: missing.first().cloned(), facts, files })
 }
 
 /// Digest, size and tail of a captured output stream.

@@ -2,7 +2,8 @@
 //! reports they read (JUnit XML, Cobertura and LCOV, SARIF, OSV-Scanner,
 //! cargo-audit, npm audit and pip-audit JSON), Markdown, Prometheus rule
 //! files, readiness release data, the manifests whose version `conductor version`
-//! edits and the `git log -z` records the changelog reads.
+//! edits, the `git log -z` records the changelog reads, drill output (JSON lines),
+//! performance results (k6, hyperfine, wrk) and flagd flag files.
 //!
 //! Each function takes arbitrary bytes, must never panic, and checks a
 //! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
@@ -119,12 +120,57 @@ pub fn release_data(data: &[u8]) {
     assert!(assessment.decision != score::Decision::Go || assessment.blockers.is_empty(), "GO with blockers");
 }
 
+/// Fuzzes the drill output reader: every line is an event, an invalid
+/// event or ignored, and measured RTO and RPO are finite and not negative.
+pub fn drill_events(data: &[u8]) {
+    let report = crate::drill::Report::parse(data);
+    let lines = String::from_utf8_lossy(data).lines().count();
+    assert_eq!(report.events + report.ignored + report.invalid.len(), lines, "lines unaccounted for");
+    for figure in [report.rto(), report.rpo()].into_iter().flatten() {
+        assert!(figure.is_finite() && figure >= 0.0, "figure {figure}");
+    }
+}
+
+/// Fuzzes the k6, hyperfine and wrk readers: every metric is finite and not
+/// negative, an error rate is a fraction, and a scenario survives a JSON
+/// round trip (the next release reads it back as its baseline).
+pub fn perf_results(data: &[u8]) {
+    for format in crate::perf::report::FORMATS {
+        let Ok(scenarios) = crate::perf::report::parse(data, format) else { continue };
+        for s in &scenarios {
+            assert!(s.metrics.values().all(|v| v.is_finite() && *v >= 0.0), "{:?}", s.metrics);
+            assert!(s.metrics.get("error_rate").is_none_or(|r| *r <= 1.0), "{:?}", s.metrics);
+        }
+        let written = serde_json::to_value(&scenarios).expect("scenarios serialize");
+        let read: Vec<crate::perf::report::Scenario> = serde_json::from_value(written).expect("scenarios read back");
+        assert_eq!(read.len(), scenarios.len());
+    }
+}
+
+/// Fuzzes the flagd flag file reader: a flag with no problems has a valid
+/// state and a default variant among its variants.
+pub fn flag_file(data: &[u8]) {
+    let Ok(flags) = crate::flags::parse(data, "flags.json") else { return };
+    for flag in flags.iter().filter(|f| f.problems.is_empty()) {
+        assert!(flag.state == "ENABLED" || flag.state == "DISABLED", "state {}", flag.state);
+        assert!(flag.default_variant.as_ref().is_some_and(|d| flag.variants.contains(d)), "{flag:?}");
+    }
+    if let Some(expires) = flags.iter().find_map(|f| f.expires.as_deref()) {
+        let _ = crate::flags::removal_time(expires);
+    }
+}
+
 /// Valid inputs for every target, for the fuzzer's starting corpus.
 pub fn seeds() -> Vec<Seed> {
-    let seeds: [(&str, &str); 16] = [
+    let seeds: [(&str, &str); 21] = [
         ("version_manifest", "\u{0}[package]\nname = \"a\"\nversion = \"0.1.0\" # here\n"),
         ("version_manifest", "\u{1}{\"name\": \"a\", \"version\": \"1.2.3\", \"x\": {\"version\": \"0\"}}"),
         ("git_log", "0123456789abcdef\u{0}Ann\u{0}2026-01-01T00:00:00+00:00\u{0}feat(api)!: x\n\nBREAKING CHANGE: y\n\u{0}\nfedcba\u{0}Bo\u{0}2026-01-02T00:00:00+00:00\u{0}oops\n"),
+        ("drill_events", "{\"event\":\"start\",\"at\":\"2026-11-30T10:00:00Z\"}\nfailing over\n{\"event\":\"outage\",\"at\":\"2026-11-30T10:00:05Z\"}\n{\"event\":\"recovered\",\"at\":\"2026-11-30T10:04:05Z\"}\n{\"event\":\"data_loss_window\",\"seconds\":12}\n{\"event\":\"metric\",\"name\":\"time_to_acknowledge_seconds\",\"value\":120}\n{\"event\":\"check\",\"name\":\"steady-state\",\"ok\":true}\n"),
+        ("perf_results", include_str!("perf/testdata/k6-summary.json")),
+        ("perf_results", include_str!("perf/testdata/hyperfine.json")),
+        ("perf_results", include_str!("perf/testdata/wrk.txt")),
+        ("flag_file", include_str!("flags/testdata/flags.json")),
         ("junit_report", r#"<?xml version="1.0"?><testsuites><testsuite name="s" tests="3"><testcase classname="a" name="ok"/><testcase name="flaky"><flakyFailure message="x"/></testcase><testcase name="bad"><failure>boom</failure></testcase><testcase name="skip"><skipped/></testcase></testsuite></testsuites>"#),
         ("coverage_report", r#"<?xml version="1.0" ?><coverage line-rate="0.86" lines-valid="22" lines-covered="19"><packages/></coverage>"#),
         ("coverage_report", "TN:\nSF:a.rs\nDA:1,1\nLF:10\nLH:7\nend_of_record\n"),
@@ -148,9 +194,12 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 9] = [
+    const HARNESSES: [(&str, Harness); 12] = [
         ("version_manifest", version_manifest),
         ("git_log", git_log),
+        ("drill_events", drill_events),
+        ("perf_results", perf_results),
+        ("flag_file", flag_file),
         ("junit_report", junit_report),
         ("coverage_report", coverage_report),
         ("sarif_log", sarif_log),
@@ -225,6 +274,9 @@ mod tests {
                     let mut reader = &bytes[..];
                     Ok(std::iter::from_fn(|| crate::changelog::commits::next_commit(&mut reader).ok().flatten()).count())
                 }
+                "drill_events" => Ok(crate::drill::Report::parse(&bytes).events),
+                "perf_results" => crate::perf::report::parse(&bytes, "auto").map(|s| s.len()),
+                "flag_file" => crate::flags::parse(&bytes, "flags.json").map(|f| f.len()),
                 other => panic!("a seed for no harness: {other}"),
             };
             assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");

@@ -26,9 +26,12 @@ pub mod changelog;
 mod command;
 mod coverage;
 mod docs;
+mod drill;
 mod file;
+mod flags;
 mod git;
 mod junit;
+mod perf;
 pub mod preflight;
 mod provenance;
 pub mod readiness;
@@ -251,6 +254,9 @@ pub enum Verdict {
     UnknownKind,
     /// The check did not finish within its timeout.
     TimedOut,
+    /// The check ran but had nothing to judge against (no baseline), so it
+    /// can neither pass nor fail.
+    Inconclusive,
 }
 
 /// A file an agent produced or ingested; the conductor stores it by digest.
@@ -312,6 +318,9 @@ pub trait Agent: Send + Sync {
 pub fn kinds() -> Vec<Box<dyn Agent>> {
     vec![
         Box::new(command::CommandAgent),
+        Box::new(drill::DrillAgent),
+        Box::new(perf::PerfAgent),
+        Box::new(flags::FlagsAgent),
         Box::new(file::FileAgent),
         Box::new(git::GitAgent),
         Box::new(preflight::PreflightAgent),
