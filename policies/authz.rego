@@ -10,4 +10,10 @@ deny contains msg if {
 	some msg in evidence.standard_denials
 }
 
-# Gate-specific checks arrive with the specialised agent kinds.
+# Each authorization test of the released repository that failed, by name and file.
+deny contains msg if {
+	some e in evidence.of_type("authz-test")
+	some t in object.get(evidence.facts(e), "results", [])
+	t.passed != true
+	msg := sprintf("%s: authorization test %s (%s) failed", [e.agent, t.name, t.file])
+}

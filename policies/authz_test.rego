@@ -96,3 +96,18 @@ test_no_evidence_denies_everything if {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
 }
+
+# A failed authorization test is named with its file, beside the agent's own failing verdict.
+test_each_failed_authorization_test_is_named if {
+	failing := object.union(evidence_for("AuthZ Author", "fail", "1 of 2 authorization tests failed: data.orders.authz_test.test_no_cross_tenant_read", 1), {"facts": {"tests": 2, "failed": 1, "results": [
+		{"name": "data.orders.authz_test.test_admin_may_write", "file": "authz/orders_test.rego", "passed": true},
+		{"name": "data.orders.authz_test.test_no_cross_tenant_read", "file": "authz/orders_test.rego", "passed": false},
+	]}})
+	others := [e | some e in passing_evidence; e.agent != "AuthZ Author"]
+	denials := data.conductor.gates.authz.deny with input as gate_input(array.concat(others, [failing]), passing_prior)
+	denials == {
+		"AuthZ Author: fail: 1 of 2 authorization tests failed: data.orders.authz_test.test_no_cross_tenant_read",
+		"AuthZ Author: authorization test data.orders.authz_test.test_no_cross_tenant_read (authz/orders_test.rego) failed",
+		"no passing authz-test evidence",
+	}
+}

@@ -81,7 +81,7 @@ impl PolicySet {
         let mut sources: BTreeMap<String, String> =
             BUILTIN_POLICIES.iter().map(|(path, text)| ((*path).to_owned(), (*text).to_owned())).collect();
         let dir = repo.join("policies");
-        for path in rego_files(&dir) {
+        for path in agents::rego_tests::rego_files(&dir) {
             let relative = path.strip_prefix(&dir).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
             let text = std::fs::read_to_string(&path).map_err(|e| PolicyError::Read { path: path.display().to_string(), detail: e.to_string() })?;
             sources.insert(relative, text);
@@ -140,16 +140,11 @@ impl PolicySet {
     /// Runs every `test_*` rule of every `*_test` package.
     pub fn run_tests(&self) -> Result<Vec<TestResult>, PolicyError> {
         let mut engine = self.engine()?;
-        let mut results = Vec::new();
-        for (path, text) in self.sources.iter().filter(|(p, _)| p.ends_with("_test.rego")) {
-            let package = package_of(text).ok_or_else(|| PolicyError::Compile { path: format!("policies/{path}"), detail: "no package line".into() })?;
-            for rule in test_rules(text) {
-                let name = format!("data.{package}.{rule}");
-                let value = engine.eval_rule(name.clone()).map_err(|e| PolicyError::Eval { rule: name.clone(), detail: e.to_string() })?;
-                results.push(TestResult { passed: value == regorus::Value::from(true), name });
-            }
-        }
-        Ok(results)
+        let results = agents::rego_tests::run(&mut engine, self.sources.iter().map(|(p, t)| (p.as_str(), t.as_str()))).map_err(|e| match e {
+            agents::rego_tests::RegoTestError::NoPackage { file } => PolicyError::Compile { path: format!("policies/{file}"), detail: "no package line".into() },
+            agents::rego_tests::RegoTestError::Eval { rule, detail } => PolicyError::Eval { rule, detail },
+        })?;
+        Ok(results.into_iter().map(|t| TestResult { passed: t.passed, name: t.name }).collect())
     }
 }
 
@@ -163,35 +158,6 @@ fn deny_messages(value: &regorus::Value) -> Result<Vec<String>, String> {
         Value::Array(items) => Ok(items.into_iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect()),
         other => Err(format!("deny must be a set of strings, not {other}")),
     }
-}
-
-fn package_of(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.trim().strip_prefix("package ").map(|p| p.trim().to_owned()))
-}
-
-/// Test rule names: rule heads at the start of a line beginning with `test_`.
-fn test_rules(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with("test_"))
-        .map(|l| l.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
-        .collect();
-    names.dedup();
-    names
-}
-
-fn rego_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
-    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
-        if path.is_dir() {
-            out.extend(rego_files(&path));
-        } else if path.extension().is_some_and(|x| x == "rego") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 mod recheck;

@@ -1,6 +1,6 @@
 //! The P0, P1 perf, P3 audit, P5 and P7 gates decide from real-shaped evidence.
 //! `fixtures/gates/base` is a repository whose release passes supply_chain,
-//! policy_ci, hardening, perf, audit, dr, chaos, alert_hygiene and doc_lint;
+//! policy_ci, hardening, perf, authz, audit, dr, chaos, alert_hygiene and doc_lint;
 //! each folder under `fixtures/gates/planted/` overlays one problem on it, and
 //! its `expect.toml` names the gate that must fail and a piece of the reason it
 //! must give. The base passing is the "fixed" state of every planted problem.
@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::fixture::git;
 
 /// The gates this suite holds to account.
-const GATES: [&str; 9] = ["supply_chain", "policy_ci", "hardening", "perf", "audit", "dr", "chaos", "alert_hygiene", "doc_lint"];
+const GATES: [&str; 10] = ["supply_chain", "policy_ci", "hardening", "perf", "authz", "audit", "dr", "chaos", "alert_hygiene", "doc_lint"];
 
 /// Those of them in P0, which P1, P3, P5 and P7 require.
 const P0_GATES: [&str; 3] = ["supply_chain", "policy_ci", "hardening"];

@@ -22,6 +22,7 @@
 mod alerts;
 pub mod approval;
 mod artifacts;
+mod authz;
 pub mod changelog;
 mod command;
 mod coverage;
@@ -39,6 +40,7 @@ mod sarif;
 mod sign;
 mod signing_key;
 mod vulnerabilities;
+pub mod rego_tests;
 pub mod roster;
 #[doc(hidden)]
 pub mod fuzz;
@@ -333,6 +335,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(approval::ApprovalAgent),
         Box::new(docs::DocsAgent),
         Box::new(alerts::AlertsAgent),
+        Box::new(authz::AuthzAgent),
         Box::new(sbom::SbomAgent),
         Box::new(secrets::SecretsAgent),
         Box::new(readiness::ReadinessAgent),

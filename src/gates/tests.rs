@@ -15,7 +15,7 @@ fn the_builtin_policy_tests_pass() {
     let failed: Vec<&str> = results.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
     assert!(failed.is_empty(), "failing policy tests: {failed:?}");
     for path in set.sources.keys().filter(|p| !p.ends_with("_test.rego")) {
-        let package = package_of(&set.sources[path]).unwrap();
+        let package = agents::rego_tests::package_of(&set.sources[path]).unwrap();
         assert!(results.iter().any(|r| r.name.starts_with(&format!("data.{package}_test."))), "{path} has no tests");
     }
 }
