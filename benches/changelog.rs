@@ -43,20 +43,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use measure::{Measured, background_cpu, loadavg, print_conditions, run_measured};
-
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir};
 
 fn main() {
     measure::bench_main("changelog", run);
 }
 
-fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
 
 /// The minimal git-cliff configuration: Keep a Changelog headings, entries
 /// grouped by conventional type, non-conforming commits kept.
@@ -204,30 +196,13 @@ fn check_outputs(repo: &Path, conductor: &Path, last_tag: &str) -> AnyResult<()>
 // ---------------------------------------------------------------------------
 // The generated repository
 
-/// SplitMix64: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 const FILES: [&str; 5] = ["src/ledger.rs", "src/api.rs", "src/db.rs", "docs/guide.md", "README.md"];
 const AUTHORS: [&str; 5] = ["Ann Author", "Bo Builder", "Cy Coder", "Di Dev", "Ed Editor"];
 const SCOPES: [&str; 5] = ["api", "db", "ledger", "cli", "security"];
 
 fn message(rng: &mut Rng, i: usize) -> String {
     let roll = rng.below(100);
-    let scope = if rng.below(2) == 0 { format!("({})", SCOPES[rng.below(5) as usize]) } else { String::new() };
+    let scope = if rng.below(2) == 0 { format!("({})", SCOPES[rng.below(5)]) } else { String::new() };
     match roll {
         0..=2 => format!("feat{scope}!: reshape record {i}\n\nBREAKING CHANGE: record {i} moved"),
         3..=12 => format!("update things around record {i}"),
@@ -257,9 +232,9 @@ fn generate(repo: &Path, commits: usize, tags: usize) -> AnyResult<String> {
     let first_tag = commits - spacing / 2 - (tags - 1) * spacing;
     let mut last_tag = String::new();
     for i in 0..commits {
-        let file = rng.below(FILES.len() as u64) as usize;
+        let file = rng.below(FILES.len());
         lines[file] += 1;
-        let author = AUTHORS[rng.below(AUTHORS.len() as u64) as usize];
+        let author = AUTHORS[rng.below(AUTHORS.len())];
         let email = author.split(' ').next().unwrap_or("dev").to_ascii_lowercase();
         let when = 1_700_000_000 + 60 * i as u64;
         let text = message(&mut rng, i);
@@ -293,20 +268,7 @@ fn generate(repo: &Path, commits: usize, tags: usize) -> AnyResult<String> {
 // ---------------------------------------------------------------------------
 // Tools
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
-}
 
-fn conductor_binary() -> AnyResult<PathBuf> {
-    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
-        return Ok(PathBuf::from(path));
-    }
-    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
-    if built.exists() {
-        return Ok(built);
-    }
-    Err("no release conductor binary; run `cargo build --release` first".into())
-}
 
 /// git-cliff from a virtualenv under target/, installed by pip when missing.
 fn install_git_cliff() -> AnyResult<PathBuf> {

@@ -62,7 +62,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{Measured, background_cpu, loadavg, print_conditions, run_measured};
+use measure::{AnyResult, Measured, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured};
 use std::time::{Duration, Instant};
 
 use evidence::keys::SecretKey;
@@ -87,18 +87,10 @@ const GATES: [(&str, &str); 9] = [
     ("P8", "ga_flip"),
 ];
 
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
-
 fn main() {
     measure::bench_main("orchestration", run);
 }
 
-fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
 
 /// What one checked `run --all` did, counted from its JSON report and its ledger.
 struct Counts {
@@ -292,19 +284,6 @@ fn ms(d: Duration) -> f64 {
 // ---------------------------------------------------------------------------
 // Locating things
 
-/// The release-built conductor. Cargo builds binary targets with the bench
-/// profile (which inherits `release`) into target/release before running a
-/// bench, and tells us where.
-fn conductor_binary() -> AnyResult<PathBuf> {
-    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
-        return Ok(PathBuf::from(path));
-    }
-    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
-    if built.exists() {
-        return Ok(built);
-    }
-    Err("no release conductor binary; run `cargo build --release` first".into())
-}
 
 // ---------------------------------------------------------------------------
 // The prepared repository

@@ -53,21 +53,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use measure::{Measured, background_cpu, loadavg, print_conditions, run_measured};
+use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir};
 use serde_json::Value;
-
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
     measure::bench_main("secrets", run);
 }
 
-fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
 
 /// A planted secret: the file, the lines it occupies and its kind.
 #[derive(Clone, Debug)]
@@ -315,20 +307,7 @@ fn recall(plants: &[Plant], spots: &[Spot]) -> Vec<usize> {
         .collect()
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
-}
 
-fn conductor_binary() -> AnyResult<PathBuf> {
-    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
-        return Ok(PathBuf::from(path));
-    }
-    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
-    if built.exists() {
-        return Ok(built);
-    }
-    Err("no release conductor binary; run `cargo build --release` first".into())
-}
 
 /// gitleaks and kingfisher from a virtualenv under target/, installed by pip when missing.
 fn install_peers() -> AnyResult<(PathBuf, PathBuf)> {
@@ -360,32 +339,6 @@ fn install_peers() -> AnyResult<(PathBuf, PathBuf)> {
 
 // ---------------------------------------------------------------------------
 // Generated content
-
-/// SplitMix64: deterministic, fast, good enough for filler and tokens.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn text(&mut self, alphabet: &str, len: usize) -> String {
-        let a = alphabet.as_bytes();
-        (0..len).map(|_| char::from(a[self.below(a.len())])).collect()
-    }
-}
 
 const WORDS: &[&str] = &[
     "account", "buffer", "cache", "client", "config", "context", "count", "data", "entry", "error", "event", "field", "handle", "index", "item", "limit", "list", "message",

@@ -36,7 +36,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{background_cpu, loadavg, print_conditions, run_measured};
+use measure::{AnyResult, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir};
 use std::time::{Duration, Instant};
 
 use evidence::digest::Sha256;
@@ -56,8 +56,6 @@ const MIB: f64 = 1024.0 * 1024.0;
 const RATIO_LIMIT: f64 = 1.25;
 const RSS_LIMIT_MIB: f64 = 100.0;
 
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
-
 fn main() {
     measure::bench_main("verify_pack", run);
 }
@@ -68,12 +66,6 @@ struct Params {
     reps: usize,
 }
 
-fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
-    match std::env::var(name) {
-        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
-        Err(_) => Ok(default),
-    }
-}
 
 fn run() -> AnyResult<()> {
     let params = Params {
@@ -193,33 +185,7 @@ fn verify_cmd(template: &Command) -> Command {
 // ---------------------------------------------------------------------------
 // Locating things
 
-/// The release-built conductor. Cargo builds binary targets with the bench
-/// profile (which inherits `release`) into target/release before running a
-/// bench, and tells us where.
-fn conductor_binary() -> AnyResult<PathBuf> {
-    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
-        return Ok(PathBuf::from(path));
-    }
-    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
-    if built.exists() {
-        return Ok(built);
-    }
-    let fallback = target_dir().join("release").join("conductor");
-    if fallback.exists() {
-        return Ok(fallback);
-    }
-    Err("no release conductor binary; run `cargo build --release` first".into())
-}
 
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() { dir } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(dir) }
-        }
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-    }
-}
 
 fn data_dir(p: &Params) -> PathBuf {
     target_dir().join("bench-data").join(format!("verify_pack-v{GENERATOR_VERSION}-r{}-b{}", p.records, p.bytes))

@@ -4,10 +4,80 @@
 #![allow(dead_code)]
 
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+/// What the benchmarks' steps return.
+pub type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// SplitMix64: a deterministic, fast generator for generated trees, tokens
+/// and histories, so a benchmark's input is the same on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    /// `len` characters drawn from `alphabet`.
+    pub fn text(&mut self, alphabet: &str, len: usize) -> String {
+        let a = alphabet.as_bytes();
+        (0..len).map(|_| char::from(a[self.below(a.len())])).collect()
+    }
+}
+
+/// A whole number from the environment (underscores allowed), or `default`.
+pub fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v.trim().replace('_', "").parse().map_err(|e| format!("{name}={v}: {e}"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Cargo's target folder: `CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(dir) }
+        }
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+    }
+}
+
+/// The release-built conductor: `BENCH_CONDUCTOR` when set, else the binary
+/// cargo built with the bench profile (which inherits `release`) for this
+/// bench, else `target/release/conductor`.
+pub fn conductor_binary() -> AnyResult<PathBuf> {
+    if let Some(path) = std::env::var_os("BENCH_CONDUCTOR") {
+        return Ok(PathBuf::from(path));
+    }
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_conductor"));
+    if built.exists() {
+        return Ok(built);
+    }
+    let fallback = target_dir().join("release").join("conductor");
+    if fallback.exists() {
+        return Ok(fallback);
+    }
+    Err("no release conductor binary; run `cargo build --release` first".into())
+}
 
 pub struct Measured {
     pub wall: Duration,
