@@ -9,22 +9,23 @@
 //! a dirty work tree blocks is the gate's decision (`require_clean_worktree`).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::json;
 
 use crate::{Agent, AgentOutcome, AgentTask, Verdict};
 
+/// Runs `git -C dir args...` to completion with no standard input: the one
+/// place the agents start git synchronously; each caller maps a failure to
+/// its own error.
+pub(crate) fn output(dir: &Path, args: &[&str]) -> std::io::Result<Output> {
+    Command::new("git").arg("-C").arg(dir).args(args).stdin(Stdio::null()).output()
+}
+
 /// Runs `git -C dir args...` and returns its standard output, trimmed at the
 /// end, or a sentence naming the command and git's own message.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run git ({e}); install git"))?;
+    let out = output(dir, args).map_err(|e| format!("cannot run git ({e}); install git"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
     } else {

@@ -9,7 +9,6 @@
 //! or finish time; `invocationId` is the release id.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use evidence::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
 use evidence::record::ReleaseBinding;
@@ -155,13 +154,7 @@ fn source(workdir: &Path, binding: &ReleaseBinding, repository: Option<&str>) ->
 /// Runs git in `dir`: its trimmed output when it succeeds, `None` when it
 /// exits non-zero, an error outcome when it cannot run.
 fn git(dir: &Path, args: &[&str]) -> Result<Option<String>, AgentOutcome> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| AgentOutcome::error(format!("cannot run git: {e}; install git")))?;
+    let out = crate::git::output(dir, args).map_err(|e| AgentOutcome::error(format!("cannot run git: {e}; install git")))?;
     Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
 }
 
@@ -186,6 +179,7 @@ fn short(commit: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+    use std::process::Command;
 
     use evidence::digest::Sha256;
     use evidence::keys::SecretKey;

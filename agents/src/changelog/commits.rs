@@ -208,7 +208,7 @@ pub(crate) fn next_commit(reader: &mut impl BufRead) -> std::io::Result<Option<C
 }
 
 fn run(repo: &Path, args: &[&str]) -> Result<String, ChangelogError> {
-    let out = Command::new("git").arg("-C").arg(repo).args(args).stdin(Stdio::null()).output().map_err(ChangelogError::Spawn)?;
+    let out = crate::git::output(repo, args).map_err(ChangelogError::Spawn)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {

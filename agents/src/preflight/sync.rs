@@ -50,12 +50,7 @@ pub(super) fn merge(options: &Options) -> Check {
     };
     // merge-tree (git 2.38+) merges in memory: exit 0 is clean, 1 is conflicts,
     // with the conflicted paths after the tree id.
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&options.repo)
-        .args(["merge-tree", "--write-tree", "--name-only", "--no-messages", "HEAD", &base])
-        .stdin(std::process::Stdio::null())
-        .output();
+    let out = crate::git::output(&options.repo, &["merge-tree", "--write-tree", "--name-only", "--no-messages", "HEAD", &base]);
     match out {
         Ok(o) if o.status.success() => Check::pass(ID, format!("{base} merges into HEAD without conflicts")),
         Ok(o) if o.status.code() == Some(1) => {

@@ -2,7 +2,6 @@
 //! the time the document says it was made.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use evidence::timestamp::Timestamp;
 
@@ -56,7 +55,7 @@ pub fn source_date_epoch() -> Result<Option<Timestamp>, SbomError> {
 /// git's trimmed output, or an error with its message.
 fn git(root: &Path, args: &[&str], shown: &'static str) -> Result<String, SbomError> {
     let failed = |detail: String| SbomError::Git { root: PathBuf::from(root), args: shown, detail };
-    let out = Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| failed(format!("{e}; install git")))?;
+    let out = crate::git::output(root, args).map_err(|e| failed(format!("{e}; install git")))?;
     if !out.status.success() {
         return Err(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
@@ -65,6 +64,8 @@ fn git(root: &Path, args: &[&str], shown: &'static str) -> Result<String, SbomEr
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
     use super::*;
 
     fn run(dir: &Path, args: &[&str]) {

@@ -20,7 +20,7 @@ use super::scan::Tally;
 
 /// Runs `git -C dir args` to completion.
 fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, ScanError> {
-    Command::new("git").arg("-C").arg(dir).args(args).stdin(Stdio::null()).output().map_err(|source| ScanError::GitSpawn { source })
+    crate::git::output(dir, args).map_err(|source| ScanError::GitSpawn { source })
 }
 
 /// The top folder of the repository holding `dir`.
