@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir};
+use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir, work_dir};
 
 fn main() {
     measure::bench_main("changelog", run);
@@ -83,14 +83,7 @@ fn run() -> AnyResult<()> {
     let reps = env_u64("BENCH_REPS", 3)?.max(1) as usize;
     let conductor = conductor_binary()?;
     let cliff = install_git_cliff()?;
-    let work = tempfile::Builder::new().prefix("conductor-changelog-bench-").tempdir()?;
-    let root = work.path().to_owned();
-    let _cleanup = if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("BENCH_KEEP: keeping {}", work.keep().display());
-        None
-    } else {
-        Some(work)
-    };
+    let (root, _cleanup) = work_dir("conductor-changelog-bench-")?;
     let repo = root.join("repo");
     let t = Instant::now();
     let last_tag = generate(&repo, commits, tags)?;

@@ -62,7 +62,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use measure::{AnyResult, Measured, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured};
+use measure::{AnyResult, Measured, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, work_dir};
 use std::time::{Duration, Instant};
 
 use evidence::keys::SecretKey;
@@ -118,15 +118,8 @@ fn run() -> AnyResult<()> {
         return Err(format!("BENCH_AGENTS must be at least {} (one agent per phase)", GATES.len()).into());
     }
     let conductor = conductor_binary()?;
-    let work = tempfile::Builder::new().prefix("conductor-orchestration-").tempdir()?;
-    let template = work.path().join("template");
-    let work_path = work.path().to_owned();
-    let _cleanup = if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("BENCH_KEEP: keeping {}", work.keep().display());
-        None
-    } else {
-        Some(work)
-    };
+    let (work_path, _cleanup) = work_dir("conductor-orchestration-")?;
+    let template = work_path.join("template");
     let work = WorkDir(work_path);
     let t = Instant::now();
     prepare(&conductor, &template, agents)?;

@@ -53,7 +53,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir};
+use measure::{AnyResult, Measured, Rng, background_cpu, conductor_binary, env_u64, loadavg, print_conditions, run_measured, target_dir, work_dir};
 use serde_json::Value;
 
 fn main() {
@@ -81,14 +81,7 @@ fn run() -> AnyResult<()> {
     let conductor = conductor_binary()?;
     let (gitleaks, kingfisher) = install_peers()?;
     // Outside the project, so no tool applies the project's .gitignore to it.
-    let work = tempfile::Builder::new().prefix("conductor-secrets-bench-").tempdir()?;
-    let root = work.path().to_owned();
-    let _cleanup = if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("BENCH_KEEP: keeping {}", work.keep().display());
-        None
-    } else {
-        Some(work)
-    };
+    let (root, _cleanup) = work_dir("conductor-secrets-bench-")?;
 
     let t = Instant::now();
     let tree = root.join("tree");

@@ -87,6 +87,20 @@ pub(crate) fn base_repository(root: &Path) -> PathBuf {
     work
 }
 
+/// Commits what is in `work` as the release commit, pushes it to origin,
+/// builds the release artifact and starts release v1.1.0 with a new key.
+pub(crate) fn start_release(work: &Path, message: &str) {
+    git(work, &["add", "-A"]);
+    git(work, &["commit", "-q", "--allow-empty", "-m", message]);
+    git(work, &["push", "-q", "origin", "main"]);
+    std::fs::create_dir_all(work.join("dist")).unwrap();
+    std::fs::write(work.join("dist/ledger-1.1.0.tar.gz"), b"release artifact bytes\n").unwrap();
+    for args in [&["keygen", "--out", "keys/notary", "--no-encrypt"][..], &["init", "--version", "v1.1.0", "--key", "keys/notary.key"]] {
+        let out = conductor(work, args);
+        assert!(out.status.success(), "conductor {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 /// Builds the repository (base plus overlay), pushes it to a bare origin,
 /// starts release v1.1.0 on it, runs every phase and returns each gate's
 /// (passed, reasons).
@@ -113,15 +127,7 @@ fn release(overlay: Option<(&Path, &Expect)>, with_config: bool) -> (tempfile::T
             }
         }
     }
-    git(&work, &["add", "-A"]);
-    git(&work, &["commit", "-q", "--allow-empty", "-m", &message]);
-    git(&work, &["push", "-q", "origin", "main"]);
-    std::fs::create_dir_all(work.join("dist")).unwrap();
-    std::fs::write(work.join("dist/ledger-1.1.0.tar.gz"), b"release artifact bytes\n").unwrap();
-    for args in [&["keygen", "--out", "keys/notary", "--no-encrypt"][..], &["init", "--version", "v1.1.0", "--key", "keys/notary.key"]] {
-        let out = conductor(&work, args);
-        assert!(out.status.success(), "conductor {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    start_release(&work, &message);
     conductor(&work, &["run", "--all"]);
     let out = conductor(&work, &["status", "--json"]);
     let status: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("status --json: {e}: {}", String::from_utf8_lossy(&out.stderr)));

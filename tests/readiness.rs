@@ -92,8 +92,7 @@ const DOCS: &str = "\n[agents.\"Release Conductor\".docs]\npaths = [\"README.md\
 /// The gate fixture's repository (tests/fixtures/gates/base) with a pushed
 /// origin, a tag before the release commit, and release v1.1.0 started.
 fn fixture_release() -> (tempfile::TempDir, std::path::PathBuf) {
-    use crate::fixture::git;
-    use crate::gates::{base_repository, conductor};
+    use crate::gates::{base_repository, start_release};
     let root = tempfile::tempdir().unwrap();
     let work = base_repository(root.path());
     std::fs::create_dir_all(work.join("phases")).unwrap();
@@ -101,15 +100,7 @@ fn fixture_release() -> (tempfile::TempDir, std::path::PathBuf) {
     let mut config = std::fs::read_to_string(work.join("conductor.toml")).unwrap();
     config.push_str(DOCS);
     std::fs::write(work.join("conductor.toml"), config).unwrap();
-    git(&work, &["add", "-A"]);
-    git(&work, &["commit", "-qm", "fix: report drift per account"]);
-    git(&work, &["push", "-q", "origin", "main"]);
-    std::fs::create_dir_all(work.join("dist")).unwrap();
-    std::fs::write(work.join("dist/ledger-1.1.0.tar.gz"), b"release artifact bytes\n").unwrap();
-    for args in [&["keygen", "--out", "keys/notary", "--no-encrypt"][..], &["init", "--version", "v1.1.0", "--key", "keys/notary.key"]] {
-        let out = conductor(&work, args);
-        assert!(out.status.success(), "conductor {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    start_release(&work, "fix: report drift per account");
     (root, work)
 }
 

@@ -209,18 +209,6 @@ mod tests {
         ("release_data", release_data),
     ];
 
-    /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
-    fn random_bytes(mut state: u64, len: usize) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
-    }
-
     /// Every seed, truncated at several points, with a byte flipped, and garbage.
     fn damaged() -> Vec<Vec<u8>> {
         let mut inputs = Vec::new();
@@ -235,8 +223,8 @@ mod tests {
             inputs.push(bytes);
         }
         inputs.push(Vec::new());
-        inputs.push(random_bytes(0x9e37_79b9_7f4a_7c15, 64));
-        inputs.push(random_bytes(0x2545_f491_4f6c_dd1d, 4096));
+        inputs.push(evidence::fuzz::random_bytes(0x9e37_79b9_7f4a_7c15, 64));
+        inputs.push(evidence::fuzz::random_bytes(0x2545_f491_4f6c_dd1d, 4096));
         inputs.push(b"LF:18446744073709551615\nLH:18446744073709551615\nLF:18446744073709551615\nLH:1\nend_of_record\n".to_vec());
         inputs.push("[".repeat(10_000).into_bytes());
         inputs.push("a: &a [*a, *a]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\ngroups: [*c]\n".as_bytes().to_vec());

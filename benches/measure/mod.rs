@@ -42,6 +42,18 @@ impl Rng {
     }
 }
 
+/// A temporary folder for a benchmark's generated input, and the guard that
+/// removes it when dropped; with `BENCH_KEEP` set it is kept and named.
+pub fn work_dir(prefix: &str) -> AnyResult<(PathBuf, Option<tempfile::TempDir>)> {
+    let work = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    let path = work.path().to_owned();
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("BENCH_KEEP: keeping {}", work.keep().display());
+        return Ok((path, None));
+    }
+    Ok((path, Some(work)))
+}
+
 /// A whole number from the environment (underscores allowed), or `default`.
 pub fn env_u64(name: &str, default: u64) -> AnyResult<u64> {
     match std::env::var(name) {

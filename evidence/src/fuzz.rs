@@ -296,6 +296,19 @@ fn trust_with_role_and_revocation(key: &SecretKey) -> String {
     )
 }
 
+/// Deterministic pseudo-random bytes (xorshift64) for the harnesses' own
+/// tests, here and in other crates' fuzz modules, so failures reproduce.
+pub fn random_bytes(mut state: u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,18 +323,6 @@ mod tests {
         ("checkpoint_note", checkpoint_note),
         ("pack_reader", pack_reader),
     ];
-
-    /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
-    fn random_bytes(mut state: u64, len: usize) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
-    }
 
     fn seeds(dir: &Path) -> Seeds {
         let mut seeds = seed_corpus(dir).expect("the seed corpus is made");
