@@ -263,7 +263,7 @@ mod tests {
         let previous = crate::PreviousOutcome { version: "v1.0.0".into(), verdict: Verdict::Pass, facts: json!({ "flags": [{ "name": "legacy-search" }, { "name": "old-banner" }] }) };
         let required = toml::Value::Array(vec!["new-checkout".into(), "header-color".into()]);
         let t = task(dir.path(), FLAGS, &[("as_of", "2026-09-01".into()), ("require_enabled", required)]);
-        let t = t.with_release(crate::ReleaseContext { binding, key: None, previous: Some(previous), ledger: None, evidence: Vec::new() });
+        let t = t.with_release(crate::ReleaseContext { previous: Some(previous), ..crate::ReleaseContext::new(binding) });
         let outcome = FlagsAgent.run(&t).await;
         assert_eq!(outcome.facts["added"], json!(["header-color", "new-checkout"]));
         assert_eq!(outcome.facts["removed"], json!(["old-banner"]));

@@ -163,7 +163,7 @@ pub(crate) mod tests {
 
     fn task(dir: &Path, commit: &str, settings: toml::Table) -> AgentTask {
         let binding = evidence::record::ReleaseBinding { version: "v0.2.0".into(), commit: commit.into(), environment: "prod".into(), id: "r".into() };
-        AgentTask::new("Program Scheduler", "git", "P0", dir, dir, settings).with_release(crate::ReleaseContext { binding, key: None, previous: None, ledger: None, evidence: Vec::new() })
+        AgentTask::new("Program Scheduler", "git", "P0", dir, dir, settings).with_release(crate::ReleaseContext::new(binding))
     }
 
     #[tokio::test]

@@ -126,6 +126,14 @@ pub struct ReleaseEvidence {
     pub facts: Value,
 }
 
+impl ReleaseContext {
+    /// The context of a release known only by its binding: no key, no
+    /// previous release, no ledger, no earlier evidence.
+    pub fn new(binding: evidence::record::ReleaseBinding) -> Self {
+        Self { binding, key: None, previous: None, ledger: None, evidence: Vec::new() }
+    }
+}
+
 /// An agent's latest outcome in an earlier release.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PreviousOutcome {

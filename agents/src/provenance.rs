@@ -222,7 +222,7 @@ mod tests {
         let settings: toml::Table = toml::from_str(settings).unwrap();
         let binding = ReleaseBinding { version: "v1.0.0".into(), commit: commit.into(), environment: "prod".into(), id: "0f".repeat(16) };
         AgentTask::new("Provenance Sheriff", "provenance", "P0", dir, &dir.join("scratch"), settings)
-            .with_release(ReleaseContext { binding, key: Some(PathBuf::from("notary.key")), previous: None, ledger: None, evidence: Vec::new() })
+            .with_release(ReleaseContext { key: Some(PathBuf::from("notary.key")), ..ReleaseContext::new(binding) })
     }
 
     fn subjects_of(statement: &Value) -> Vec<(String, String)> {

@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(first.facts["fingerprints"].as_array().unwrap().len(), 2);
         let binding = evidence::record::ReleaseBinding { version: "v1.1.0".into(), commit: "0".repeat(40), environment: "prod".into(), id: "r".into() };
         let previous = crate::PreviousOutcome { version: "v1.0.0".into(), verdict: Verdict::Pass, facts: json!({ "fingerprints": known }) };
-        let mut t = task(dir.path(), Some("error")).with_release(crate::ReleaseContext { binding, key: None, previous: Some(previous), ledger: None, evidence: Vec::new() });
+        let mut t = task(dir.path(), Some("error")).with_release(crate::ReleaseContext { previous: Some(previous), ..crate::ReleaseContext::new(binding) });
         let outcome = SarifAgent.run(&t).await;
         assert_eq!(outcome.facts["new"], 1);
         assert_eq!(outcome.facts["previousVersion"], "v1.0.0");

@@ -105,7 +105,7 @@ mod tests {
 
     fn release() -> ReleaseContext {
         let binding = ReleaseBinding { version: "v1.0.0".into(), commit: "a".repeat(40), environment: "prod".into(), id: "b".repeat(32) };
-        ReleaseContext { binding, key: Some(PathBuf::from("keys/notary.key")), previous: None, ledger: None, evidence: Vec::new() }
+        ReleaseContext { key: Some(PathBuf::from("keys/notary.key")), ..ReleaseContext::new(binding) }
     }
 
     fn workdir(key: &SecretKey) -> tempfile::TempDir {

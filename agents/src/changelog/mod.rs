@@ -291,7 +291,7 @@ mod tests {
         let binding = evidence::record::ReleaseBinding { version: "v1.0.0".into(), commit: "0".repeat(40), environment: "prod".into(), id: "r".into() };
         let mut settings = toml::Table::new();
         settings.insert("name".into(), "../notes.md".into());
-        let task = AgentTask::new("Comms Bard", "changelog", "P7", dir.path(), dir.path(), settings).with_release(crate::ReleaseContext { binding, key: None, previous: None, ledger: None, evidence: Vec::new() });
+        let task = AgentTask::new("Comms Bard", "changelog", "P7", dir.path(), dir.path(), settings).with_release(crate::ReleaseContext::new(binding));
         let outcome = ChangelogAgent.run(&task).await;
         assert_eq!(outcome.verdict, Verdict::MissingInput);
         assert!(outcome.reason.contains("without folders"), "{}", outcome.reason);

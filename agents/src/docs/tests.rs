@@ -18,13 +18,7 @@ fn task(dir: &Path, settings: &str, version: Option<&str>) -> AgentTask {
     let settings: toml::Table = toml::from_str(settings).unwrap();
     let task = AgentTask::new("Docs Librarian", "docs", "P7", dir, dir, settings);
     match version {
-        Some(version) => task.with_release(ReleaseContext {
-            binding: ReleaseBinding { version: version.into(), commit: "HEAD".into(), environment: "prod".into(), id: "r1".into() },
-            key: None,
-            previous: None,
-            ledger: None,
-            evidence: Vec::new(),
-        }),
+        Some(version) => task.with_release(ReleaseContext::new(ReleaseBinding { version: version.into(), commit: "HEAD".into(), environment: "prod".into(), id: "r1".into() })),
         None => task,
     }
 }

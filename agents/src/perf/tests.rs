@@ -18,7 +18,7 @@ fn task(dir: &std::path::Path, file: &str, body: &str, extra: &[(&str, toml::Val
 fn after(task: AgentTask, facts: Value) -> AgentTask {
     let binding = evidence::record::ReleaseBinding { version: "v1.1.0".into(), commit: "0".repeat(40), environment: "prod".into(), id: "r".into() };
     let previous = crate::PreviousOutcome { version: "v1.0.0".into(), verdict: Verdict::Pass, facts };
-    task.with_release(crate::ReleaseContext { binding, key: None, previous: Some(previous), ledger: None, evidence: Vec::new() })
+    task.with_release(crate::ReleaseContext { previous: Some(previous), ..crate::ReleaseContext::new(binding) })
 }
 
 /// The previous release's facts with one metric of the http scenario set to `value`.

@@ -38,7 +38,7 @@ fn good_release() -> Vec<ReleaseEvidence> {
 fn task(dir: &std::path::Path, evidence: Vec<ReleaseEvidence>, settings: &str) -> AgentTask {
     let binding = ReleaseBinding { version: "v1.2.0".into(), commit: "HEAD".into(), environment: "prod".into(), id: "r1".into() };
     AgentTask::new("Release Conductor", "readiness", "P6", dir, &dir.join("scratch"), toml::from_str(settings).unwrap())
-        .with_release(ReleaseContext { binding, key: None, previous: None, ledger: None, evidence })
+        .with_release(ReleaseContext { evidence, ..ReleaseContext::new(binding) })
 }
 
 #[test]

@@ -651,7 +651,7 @@ mod tests {
     async fn inside_a_release_the_sbom_describes_the_release_version_and_commit() {
         let dir = repo(&[("Cargo.lock", CARGO)]);
         let binding = evidence::record::ReleaseBinding { version: "v2.0.0".into(), commit: "c".repeat(40), environment: "prod".into(), id: "r1".into() };
-        let task = task(dir.path(), &[]).with_release(crate::ReleaseContext { binding, key: None, previous: None, ledger: None, evidence: Vec::new() });
+        let task = task(dir.path(), &[]).with_release(crate::ReleaseContext::new(binding));
         let outcome = SbomAgent.run(&task).await;
         assert_eq!(outcome.verdict, Verdict::Pass, "{}", outcome.reason);
         let doc: Value = serde_json::from_slice(&std::fs::read(&outcome.files[0].path).unwrap()).unwrap();
