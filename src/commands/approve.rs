@@ -5,7 +5,7 @@
 //! its reason and nothing is written.
 
 use anyhow::{Context, Result};
-use evidence::approval::{Approval, ApprovedRelease, Decision, LedgerHead};
+use evidence::approval::{APPROVAL_PREDICATE, Approval, ApprovedRelease, Decision, LedgerHead};
 use evidence::digest::Sha256;
 use evidence::ledger::Ledger;
 use evidence::record::Record;
@@ -46,7 +46,8 @@ pub fn run(args: ApproveArgs) -> Result<Exit> {
     let at = workspace::now()?;
     // Count the decision as the matrix would before writing it.
     let candidate = Record::seal(approval.draft(), records, head, &binding, at, &key)?;
-    let mut with_candidate = ledger.records().to_vec();
+    // Only approval records count in the matrix, so only they are copied.
+    let mut with_candidate: Vec<Record> = ledger.records().iter().filter(|r| r.statement.predicate_type == APPROVAL_PREDICATE).cloned().collect();
     with_candidate.push(candidate);
     let matrix = crate::approvals::matrix(&ws.repo, &with_candidate, &trust, &binding)?;
     let role = matrix.roles.iter().find(|r| r.role == args.role);
