@@ -5,9 +5,15 @@ package conductor.gates.slo
 import rego.v1
 
 import data.conductor.lib.evidence
+import data.conductor.lib.probe
+
+# The record types whose facts the rules below judge with this gate's thresholds.
+judged := {"probe-snapshot"}
 
 deny contains msg if {
-	some msg in evidence.standard_denials
+	some msg in evidence.denials_judging(judged)
 }
 
-# Gate-specific checks arrive with the specialised agent kinds.
+deny contains msg if {
+	some msg in probe.denials({"probe-snapshot"})
+}

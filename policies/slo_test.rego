@@ -27,7 +27,7 @@ record_type := {
 
 kind := {
 	"SLO Librarian": "slo",
-	"Probe Master": "slo",
+	"Probe Master": "probe",
 	"Dashboardsmith": "command",
 	"Log Curator": "command",
 }

@@ -33,6 +33,7 @@ mod flags;
 mod git;
 mod junit;
 mod perf;
+mod probe;
 pub mod preflight;
 mod provenance;
 pub mod readiness;
@@ -330,6 +331,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(command::CommandAgent),
         Box::new(drill::DrillAgent),
         Box::new(perf::PerfAgent),
+        Box::new(probe::ProbeAgent),
         Box::new(flags::FlagsAgent),
         Box::new(file::FileAgent),
         Box::new(git::GitAgent),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::{CHECKPOINT, InclusionProof, LEDGER, MANIFEST, NOTE_KEY_NAME, PROOFS, SHA256SUMS, origin};
+use super::{CHECKPOINT, InclusionProof, LEDGER, MANIFEST, NOTE_KEY_NAME, PROOFS, SHA256SUMS, origin, readable_copies};
 use crate::approval::APPROVALS_MATRIX;
 use crate::checkpoint::{Checkpoint, sign_note};
 use crate::digest::{HashingWriter, Sha256};
@@ -156,7 +156,7 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
     let mut entries: Vec<FileEntry> = Vec::new();
     let evidence = evidence_files(input.records);
     // Entries go out sorted by path: approvals_matrix.json < evidence/ < keys/ < ledger/, then
-    // the manifest.
+    // the readable copies (slo/), then the manifest.
     let matrix = input.approvals.to_json();
     add_bytes(&mut zip, APPROVALS_MATRIX, &matrix, time, CompressionMethod::Deflated)?;
     entries.push(FileEntry { path: APPROVALS_MATRIX.to_owned(), size: matrix.len() as u64, sha256: Sha256::of(&matrix) });
@@ -167,6 +167,10 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
     for (path, bytes) in &meta.files {
         add_bytes(&mut zip, path, bytes, time, CompressionMethod::Deflated)?;
         entries.push(FileEntry { path: path.clone(), size: bytes.len() as u64, sha256: Sha256::of(bytes) });
+    }
+    let copies = readable_copies(input.records.iter().flat_map(|r| r.link.evidence.iter().map(|e| (r.link.record_type.as_str(), e))));
+    for (path, e) in &copies {
+        entries.push(copy_evidence(&mut zip, input.store, e.sha256, &e.name, path, time)?);
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = Manifest {

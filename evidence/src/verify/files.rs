@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::{Code, RecordRef, Report, pack_finding};
 use crate::digest::Sha256;
 use crate::manifest::Manifest;
-use crate::pack::{CHECKPOINT, LEDGER, MANIFEST, PROOFS, PackError, PackReader, SHA256SUMS};
+use crate::pack::{CHECKPOINT, LEDGER, MANIFEST, PROOFS, PackError, PackReader, READABLE_FOLDERS, SHA256SUMS};
 use crate::record::EvidenceRef;
 
 /// Hashing threads: two keep both cores of a small machine busy while the
@@ -42,6 +42,26 @@ fn check_sums(pack: &mut PackReader, manifest: &Manifest, report: &mut Report) {
     };
     if sums != manifest.sha256sums(MANIFEST, envelope_digest).into_bytes() {
         report.fail_file(Code::Sha256sumsMismatch, SHA256SUMS, format!("{SHA256SUMS} does not match the signed manifest"));
+    }
+}
+
+/// The readable copies the manifest lists are exactly those the ledger's
+/// records name, each the same file (digest and size) as its evidence; the
+/// digests of the copies themselves are compared with the manifest like
+/// every other file's.
+pub(super) fn check_readable(manifest: &Manifest, expected: &BTreeMap<String, EvidenceRef>, report: &mut Report) {
+    let readable = |path: &str| READABLE_FOLDERS.iter().any(|f| path.strip_prefix(f).is_some_and(|rest| rest.starts_with('/')));
+    for f in manifest.files.iter().filter(|f| readable(&f.path)) {
+        match expected.get(&f.path) {
+            Some(e) if e.sha256 == f.sha256 && e.size == f.size => {}
+            Some(e) => report.fail_file(Code::ReadableCopyMismatch, &f.path, format!(
+                "{} is listed as {} ({} bytes), but the ledger's evidence file {} for that path is {} ({} bytes)",
+                f.path, f.sha256, f.size, e.name, e.sha256, e.size)),
+            None => report.fail_file(Code::ReadableCopyMismatch, &f.path, format!("{} is not a copy of any evidence file the ledger names", f.path)),
+        }
+    }
+    for (path, e) in expected.iter().filter(|(p, _)| manifest.file(p).is_none()) {
+        report.fail_file(Code::ReadableCopyMismatch, path, format!("the ledger names evidence file {} ({}), but the pack has no readable copy at {path}", e.name, e.sha256));
     }
 }
 
@@ -103,5 +123,87 @@ pub(super) fn compare(manifest: &Manifest, wanted: &[(String, u64)], hashes: &Ha
             Ok(_) => {}
             Err(e) => pack_finding(report, e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::keys::SecretKey;
+    use crate::ledger::Ledger;
+    use crate::manifest::{FileEntry, LedgerSummary};
+    use crate::pack::PackReader;
+    use crate::record::{RecordDraft, ReleaseBinding};
+    use crate::store::ObjectStore;
+    use crate::timestamp::Timestamp;
+    use crate::verify::{Options, Outcome, verify};
+
+    const CHART: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><text>checkout</text></svg>";
+
+    fn release() -> ReleaseBinding {
+        ReleaseBinding { version: "v1.0.0".into(), commit: "b".repeat(40), environment: "prod".into(), id: "c".repeat(32) }
+    }
+
+    #[test]
+    fn an_slo_chart_is_sealed_at_its_readable_path_and_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SecretKey::ed25519_from_seed(&[9; 32]).unwrap();
+        let store = ObjectStore::new(dir.path().join("objects"));
+        let (sha256, size) = store.put_bytes(CHART).unwrap();
+        let draft = RecordDraft {
+            phase: "P1".into(),
+            record_type: "slo-snapshot".into(),
+            predicate_type: crate::verify::AGENT_OUTCOME_PREDICATE.into(),
+            predicate: json!({"agent": "SLO Librarian", "kind": "slo", "verdict": "pass", "facts": {}}),
+            subjects: vec![],
+            evidence: vec![EvidenceRef { name: "slo/checkout.svg".into(), sha256, size }],
+        };
+        let mut ledger = Ledger::open(&dir.path().join("ledger.intoto.jsonl")).unwrap();
+        ledger.append(draft, &release(), Timestamp::from_unix(1_800_000_000).unwrap(), &key).unwrap();
+        let trust = crate::trust::TrustRoot::parse(&crate::trust::starter("notary", key.public_key(), None), "trust.toml").unwrap();
+        let approvals = crate::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release());
+        let input = crate::pack::SealInput { records: ledger.records(), release: &release(), store: &store, public_keys: &[], trust_root: trust.digest(), seal_key: &key, approvals: &approvals };
+        let out = dir.path().join("pack.zip");
+        crate::pack::write_pack(&out, &input).unwrap();
+        let mut reader = PackReader::open(&out, crate::pack::Limits::default()).unwrap();
+        assert_eq!(reader.read("slo/slo-snapshot/checkout.svg").unwrap(), CHART);
+        match verify(&out, &trust, &Options::default()).unwrap() {
+            Outcome::Verified(pack) => assert!(pack.manifest().file("slo/slo-snapshot/checkout.svg").is_some()),
+            Outcome::Failed(report, _) => panic!("{report:?}"),
+        }
+    }
+
+    fn manifest(files: Vec<FileEntry>) -> Manifest {
+        Manifest {
+            release: release(),
+            ledger: LedgerSummary { records: 1, head: Sha256([1; 32]), root: Sha256([2; 32]) },
+            trust_root: Sha256([3; 32]),
+            sealed_at: Timestamp::from_unix(1_800_000_000).unwrap(),
+            files,
+        }
+    }
+
+    #[test]
+    fn a_readable_copy_must_be_the_file_its_record_names() {
+        let e = EvidenceRef { name: "slo/checkout.svg".into(), sha256: Sha256([4; 32]), size: 10 };
+        let expected = BTreeMap::from([("slo/slo-snapshot/checkout.svg".to_owned(), e)]);
+        let entry = |path: &str, byte: u8| FileEntry { path: path.into(), size: 10, sha256: Sha256([byte; 32]) };
+        let findings = |mut files: Vec<FileEntry>| {
+            // The manifest's files are sorted by path, as a parsed manifest's are.
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut report = Report::default();
+            check_readable(&manifest(files), &expected, &mut report);
+            report.findings.iter().map(|f| (f.code.as_str(), f.message.clone())).collect::<Vec<_>>()
+        };
+        assert!(findings(vec![entry("slo/slo-snapshot/checkout.svg", 4), entry("evidence/sha256/x", 7)]).is_empty());
+        let swapped = findings(vec![entry("slo/slo-snapshot/checkout.svg", 5)]);
+        assert_eq!(swapped.len(), 1);
+        assert!(swapped[0].1.contains("the ledger's evidence file slo/checkout.svg for that path is"), "{swapped:?}");
+        let both = findings(vec![entry("slo/slo-snapshot/other.svg", 4)]);
+        assert!(both.iter().all(|(code, _)| *code == "readable-copy-mismatch"));
+        assert!(both.iter().any(|(_, m)| m.contains("is not a copy of any evidence file")), "{both:?}");
+        assert!(both.iter().any(|(_, m)| m.contains("the pack has no readable copy at slo/slo-snapshot/checkout.svg")), "{both:?}");
     }
 }

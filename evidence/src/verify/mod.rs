@@ -196,6 +196,8 @@ struct LedgerFacts {
     signed: Vec<artifacts::SignRecord>,
     /// The approval records, from which the approvals matrix is rebuilt.
     approvals: Vec<Record>,
+    /// The readable copies the records name, by pack path.
+    readable: BTreeMap<String, EvidenceRef>,
 }
 
 fn run_ledger_and_hashing(
@@ -223,6 +225,7 @@ fn run_ledger_and_hashing(
         (ledger, wanted, hashes)
     };
     files::compare(manifest, &wanted, &hashes, report);
+    files::check_readable(manifest, &ledger.readable, report);
     check_evidence(manifest, &ledger.evidence, &hashes, pack, report);
     artifacts::check(pack, trust, &ledger.signed, report);
     ledger
@@ -272,6 +275,7 @@ struct LedgerScan<'a> {
     phases: Vec<(String, u64)>,
     signed: Vec<artifacts::SignRecord>,
     approvals: Vec<Record>,
+    readable: BTreeMap<String, EvidenceRef>,
 }
 
 impl<'a> LedgerScan<'a> {
@@ -288,6 +292,7 @@ impl<'a> LedgerScan<'a> {
             phases: Vec::new(),
             signed: Vec::new(),
             approvals: Vec::new(),
+            readable: BTreeMap::new(),
         }
     }
 
@@ -304,6 +309,8 @@ impl<'a> LedgerScan<'a> {
         let rr = RecordRef { sequence: record.link.sequence, line: line_no, phase: record.link.phase.clone(), record_type: record.link.record_type.clone() };
         self.count_phase(&rr.phase);
         self.chain.observe(&record, &rr, report);
+        // Readable copies are pack files, checked whatever `only` selects.
+        self.readable.extend(crate::pack::readable_copies(record.link.evidence.iter().map(|e| (record.link.record_type.as_str(), e))));
         // The matrix counts every approval, so they are kept whatever `only` selects.
         if record.statement.predicate_type == crate::approval::APPROVAL_PREDICATE {
             self.approvals.push(record.clone());
@@ -346,7 +353,7 @@ impl<'a> LedgerScan<'a> {
                 "the ledger has {records} records ending in {}, but the manifest sealed {} records ending in {}",
                 self.last_hash.map(|h| h.to_string()).unwrap_or_else(|| "nothing".into()), manifest.ledger.records, manifest.ledger.head));
         }
-        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases, signed: self.signed, approvals: self.approvals }
+        LedgerFacts { leaves: self.leaves, evidence: self.evidence, phases: self.phases, signed: self.signed, approvals: self.approvals, readable: self.readable }
     }
 }
 

@@ -41,6 +41,9 @@ pub enum Code {
     FileSizeMismatch,
     /// `SHA256SUMS` does not match the manifest.
     Sha256sumsMismatch,
+    /// A readable copy (`slo/...`) is not the evidence file the ledger names for
+    /// its path, or one the ledger names is missing.
+    ReadableCopyMismatch,
     /// A ledger line is not a record.
     LedgerLineMalformed,
     /// The ledger's record count or head differs from the manifest.
@@ -123,6 +126,7 @@ impl Code {
             FileDigestMismatch => "file-digest-mismatch",
             FileSizeMismatch => "file-size-mismatch",
             Sha256sumsMismatch => "sha256sums-mismatch",
+            ReadableCopyMismatch => "readable-copy-mismatch",
             LedgerLineMalformed => "ledger-line-malformed",
             LedgerSummaryMismatch => "ledger-summary-mismatch",
             RecordMissing => "record-missing",
@@ -162,7 +166,7 @@ impl Code {
             PackEntryUnsafePath | PackEntryLink | PackEntryDuplicate | PackEntrySizeMismatch | PackEntryCorrupt
             | PackEntryUnsupported | PackLimitsExceeded => "pack-structure",
             ManifestMissing | ManifestMalformed | ManifestSignatureInvalid | ManifestKeyUntrusted => "manifest",
-            FileUnlisted | FileMissing | FileDigestMismatch | FileSizeMismatch | Sha256sumsMismatch => "files",
+            FileUnlisted | FileMissing | FileDigestMismatch | FileSizeMismatch | Sha256sumsMismatch | ReadableCopyMismatch => "files",
             LedgerLineMalformed | LedgerSummaryMismatch | RecordMissing | RecordOutOfOrder | RecordDuplicated
             | RecordInjected | ChainBroken => "chain",
             RecordFromAnotherRelease => "release-binding",
