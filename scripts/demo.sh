@@ -13,6 +13,10 @@ cp -r "$root/examples/service" "$work/service"
 cd "$work/service"
 ./make-history.sh
 
+# The service itself, for the Probe Master's synthetic probes.
+PORT=18080 python3 app.py & service=$!
+trap 'kill $service 2>/dev/null || true' EXIT
+
 export CONDUCTOR_KEY_PASSPHRASE="${CONDUCTOR_KEY_PASSPHRASE:-demo passphrase}"
 conductor keygen --out keys/notary
 conductor init --version v1.0.0 --key keys/notary.key --env prod

@@ -1,5 +1,6 @@
-//! The perf, drill and flags kinds through `conductor run`, each with its
-//! gate: P1 perf compares a release with the previous one, P5 dr and chaos
+//! The perf, probe, drill and flags kinds through `conductor run`, each with
+//! its gate: P1 perf compares a release with the previous one, P1 slo names
+//! the probed endpoint that is down or slow, P5 dr and chaos
 //! judge drills run as commands, P8 ga_flip names expired and invalid flags.
 //! Each repository overrides its phase so it requires no earlier phase and
 //! names only the agents under test, and each problem is fixed afterwards
@@ -161,4 +162,56 @@ fn the_ga_flip_names_each_expired_and_invalid_flag() {
     let (_, reasons) = gate(&gates, "ga_flip");
     assert!(!reasons.iter().any(|r| r.contains("legacy-search")), "{reasons:#?}");
     assert!(reasons.iter().any(|r| r.contains("flag dark-mode in flags/flags.json is invalid")), "{reasons:#?}");
+}
+
+const P1_PROBES: &str = "id = \"P1\"\nname = \"Baselines\"\nrequires = []\n\n[[gate]]\nid = \"slo\"\npolicy = \"slo\"\nagents = [\"Probe Master\"]\nneeds = [\"probe-snapshot\"]\n";
+
+/// A loopback HTTP server: `/healthz` answers 200 `{"ok":true}` after
+/// `delay_ms`, anything else 503. Returns its base URL.
+fn service(delay_ms: u64) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let healthy = String::from_utf8_lossy(&buf[..n]).starts_with("GET /healthz ");
+                std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+                let (status, body) = if healthy { ("200 OK", "{\"ok\":true}") } else { ("503 Service Unavailable", "") };
+                let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn probes_name_the_endpoint_that_is_down_or_slow_in_the_slo_gate() {
+    let url = service(0);
+    let config = format!(
+        "[agents.\"Probe Master\"]\nsamples = 2\nretries = 1\nretry_delay_ms = 10\n\n[[agents.\"Probe Master\".endpoints]]\nname = \"health\"\nurl = \"{url}/healthz\"\nbody_contains = \"ok\"\nmax_latency_ms = 5000\n\n[[agents.\"Probe Master\".endpoints]]\nname = \"orders\"\nurl = \"{url}/orders/1001\"\n"
+    );
+    let dir = ops_repo("P1", P1_PROBES, &config, &[]);
+    let p = dir.path();
+    ok(p, &["init", "--version", "v1.0.0", "--key", "keys/notary.key"]);
+    let gates = run(p, "P1");
+    let (passed, reasons) = gate(&gates, "slo");
+    assert!(!passed);
+    assert_eq!(reasons, [format!("Probe Master: probe orders ({url}/orders/1001): sample 1: status 503, expected 2xx (after 2 attempts)"), format!("Probe Master: probe orders ({url}/orders/1001): sample 2: status 503, expected 2xx (after 2 attempts)")]);
+
+    // Only the healthy endpoint, now answering slowly: the latency limit names it, and the gate's
+    // own limit accepts it.
+    let slow = service(300);
+    std::fs::write(p.join("conductor.toml"), format!("[agents.\"Probe Master\"]\nsamples = 1\n\n[[agents.\"Probe Master\".endpoints]]\nname = \"health\"\nurl = \"{slow}/healthz\"\nmax_latency_ms = 100\n")).unwrap();
+    let gates = run(p, "P1");
+    let (passed, reasons) = gate(&gates, "slo");
+    assert!(!passed);
+    assert_eq!(reasons.len(), 1, "{reasons:#?}");
+    assert!(reasons[0].starts_with("Probe Master: probe health: latency 3") && reasons[0].ends_with(" ms is over the limit of 100 ms"), "{reasons:#?}");
+    append(p, "conductor.toml", "[gates.slo]\nmax_probe_latency_ms = 5000");
+    let gates = run(p, "P1");
+    assert_eq!(gate(&gates, "slo"), (true, &[][..]), "{gates:#?}");
 }

@@ -206,7 +206,11 @@ async fn probe_all(task: &AgentTask, plan: &Plan) -> AgentOutcome {
     });
     let mut outcome = AgentOutcome { verdict, reason, facts, files: Vec::new() };
     let path = task.scratch.join("probe.json");
-    match serde_json::to_vec_pretty(&outcome.facts).map_err(std::io::Error::other).and_then(|b| std::fs::write(&path, b)) {
+    let written = serde_json::to_vec_pretty(&outcome.facts).map_err(std::io::Error::other).and_then(|b| {
+        std::fs::create_dir_all(&task.scratch)?;
+        std::fs::write(&path, b)
+    });
+    match written {
         Ok(()) => outcome.files.push(ProducedFile { name: "probe.json".into(), path }),
         Err(e) => return AgentOutcome::error(format!("cannot write probe.json: {e}")),
     }
