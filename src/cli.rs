@@ -56,6 +56,9 @@ pub enum Command {
     /// The approvals matrix: roles by approvers, decisions, reasons, times and
     /// whether each quorum is met, from the current release or a pack.
     Cab(CabArgs),
+    /// Promote the current release: verify its pack, require every gate and
+    /// approval, then take traffic in the configured canary steps.
+    Promote(PromoteArgs),
     /// Score a release's readiness from a release data file (schema
     /// conductor/release-data/v1): exit 0 GO, 1 CONDITIONAL or NO-GO, 2 bad input.
     Readiness(ReadinessArgs),
@@ -189,6 +192,35 @@ pub struct CabArgs {
     /// The trust root (default: trust.toml in the repository).
     #[arg(long)]
     pub trust: Option<PathBuf>,
+}
+
+/// `conductor promote`.
+#[derive(Debug, clap::Args)]
+pub struct PromoteArgs {
+    /// The release's pack (default: evidence-<version>.zip).
+    #[arg(long)]
+    pub pack: Option<PathBuf>,
+    /// The operator's trust root (default: trust.toml in the repository).
+    #[arg(long)]
+    pub trust: Option<PathBuf>,
+    /// One canary step of this percent instead of the configured steps.
+    #[arg(long, value_name = "PERCENT")]
+    pub canary: Option<u8>,
+    /// Check the preconditions and show the plan without moving traffic.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The version being promoted (default: the current release's).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// The commit being deployed (default: the current release's).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// The environment it goes to (default: the current release's).
+    #[arg(long = "env")]
+    pub environment: Option<String>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// SBOM formats.

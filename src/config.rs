@@ -33,6 +33,7 @@ pub const FILE: &str = "conductor.toml";
 
 /// The parsed configuration.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// Settings per roster agent, by name.
     #[serde(default)]
@@ -40,6 +41,9 @@ pub struct Config {
     /// Thresholds per gate, by gate id.
     #[serde(default)]
     pub gates: BTreeMap<String, toml::Table>,
+    /// How `conductor promote` takes the release to its users.
+    #[serde(default)]
+    pub promotion: crate::promote::PromotionConfig,
 }
 
 impl Config {

@@ -14,6 +14,7 @@ mod git;
 mod history;
 mod passphrase;
 mod phases;
+mod promote;
 mod run;
 mod workspace;
 

@@ -11,6 +11,7 @@ mod ledger;
 mod ops;
 mod pack_reader;
 mod preflight;
+mod promote;
 mod provenance;
 mod readiness;
 mod run;

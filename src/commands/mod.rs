@@ -12,6 +12,7 @@ mod pack;
 mod plan;
 mod policy;
 mod preflight;
+mod promote;
 mod readiness;
 mod repair;
 mod run;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Preflight(args) => preflight::run(args),
         Command::Approve(args) => approve::run(args),
         Command::Cab(args) => cab::run(args),
+        Command::Promote(args) => promote::run(args),
         Command::Readiness(args) => readiness::run(args),
         Command::Version(args) => version::run(args),
         Command::Changelog(args) => changelog::run(args),
