@@ -1,13 +1,26 @@
 # P1 slo: decides whether SLO and observability baselines are recorded: SLO and synthetic-probe
 # snapshots, dashboard snapshots and the structured-log check.
+#
+# Thresholds ([gates.slo] in conductor.toml):
+#   targets  a table of objective name to the number its value is held to (the target of an
+#            availability or error-rate objective, the latency threshold in seconds, the
+#            maximum burn rate), such as targets = { "checkout-availability" = 0.995 }
+# Each SLO snapshot objective is judged by lib/slo.rego: a value past its target, an
+# inconclusive objective (no data, NaN) and an erring one each deny, naming the objective.
 package conductor.gates.slo
 
 import rego.v1
 
 import data.conductor.lib.evidence
+import data.conductor.lib.slo
+
+# The record types whose facts the rules below judge with this gate's thresholds.
+judged := {"slo-snapshot"}
 
 deny contains msg if {
-	some msg in evidence.standard_denials
+	some msg in evidence.denials_judging(judged)
 }
 
-# Gate-specific checks arrive with the specialised agent kinds.
+deny contains msg if {
+	some msg in slo.denials(judged)
+}
