@@ -34,12 +34,22 @@ value_denials(types) := {msg |
 open_denials(types) := {msg |
 	some e in judged_entries(types)
 	some o in objectives(e)
-	o.outcome in {"inconclusive", "error"}
+	unjudged(o)
 	msg := sprintf("%s: %s", [e.agent, o.reason])
+}
+
+# An objective whose reason is all there is to say: it could not be judged, it erred, or it
+# failed without a value (no data or NaN under a "fail" rule).
+unjudged(o) if o.outcome in {"inconclusive", "error"}
+
+unjudged(o) if {
+	o.outcome == "fail"
+	not is_number(o.value)
 }
 
 empty_denials(types) := {msg |
 	some e in judged_entries(types)
+	e.verdict == "pass"
 	count(objectives(e)) == 0
 	msg := sprintf("%s: the evidence records no objectives", [e.agent])
 }

@@ -282,3 +282,21 @@ async fn the_example_recording_replays_and_asks_for_its_time() {
     assert_eq!(elsewhen.verdict, Verdict::Error, "a time the recording does not hold has no responses");
     assert!(elsewhen.reason.contains("holds no response for /api/v1/query with query="), "{}", elsewhen.reason);
 }
+
+/// The response reader never panics: random bytes, and every prefix of a
+/// real response with random bytes spliced in, either parse or are an error.
+#[test]
+fn the_response_parser_survives_random_bytes() {
+    for seed in 1..200u64 {
+        let noise = evidence::fuzz::random_bytes(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), (seed as usize * 37) % 700);
+        let _ = response::parse(&noise);
+        for body in [MATRIX, MANY, SCALAR, BAD_DATA] {
+            let cut = (seed as usize * 13) % body.len();
+            let mut spliced = body.as_bytes()[..cut].to_vec();
+            spliced.extend_from_slice(&noise[..noise.len().min(8)]);
+            spliced.extend_from_slice(&body.as_bytes()[cut..]);
+            let _ = response::parse(&spliced);
+            crate::fuzz::prometheus_response(&spliced);
+        }
+    }
+}
