@@ -130,6 +130,14 @@ fn no_data_and_nan_follow_their_rules_and_never_pass_by_default() {
     assert_eq!(zero.facts["objectives"][0]["nan"], "pass-as-zero-traffic");
     let fail = librarian_run(dir.path(), &librarian(&prometheus.url, &format!("{idle}nan = \"fail\"\n")));
     assert_eq!(fail.verdict, agents::Verdict::Fail, "{}", fail.reason);
+
+    // Without evaluation_time a live source is read now, to the minute, and the facts say so.
+    let recent = availability("checkout-availability", "checkout", 0.999).replace("30d", "5m");
+    let now = librarian_run(dir.path(), &librarian(&prometheus.url, &recent).replace(&format!("evaluation_time = \"{END_TEXT}\"\n"), ""));
+    assert_eq!(now.facts["source"]["evaluationTimeFrom"], "clock");
+    let time = now.facts["evaluationTime"].as_str().unwrap();
+    assert!(time.ends_with(":00Z") && time > END_TEXT, "{time}");
+    assert_eq!(now.verdict, agents::Verdict::Inconclusive, "the history ended more than 5m before now: {}", now.reason);
 }
 
 #[test]

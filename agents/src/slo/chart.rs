@@ -18,8 +18,8 @@ pub(crate) struct Chart {
     pub threshold_label: String,
     /// The time span shown, in seconds since the epoch.
     pub span: (i64, i64),
-    /// The evaluation day, for the time axis' description.
-    pub day: String,
+    /// The time axis' description, naming the span's dates.
+    pub x_label: String,
 }
 
 const COLOURS: [RGBColor; 3] = [RGBColor(31, 119, 180), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
@@ -44,7 +44,7 @@ fn draw<'s>(chart: &Chart, svg: &'s mut String) -> Result<(), Box<dyn std::error
         .build_cartesian_2d(start..end, low..high)?;
     let clock = |t: &f64| Timestamp::from_unix(*t as i64).map(|s| s.to_string().get(11..16).unwrap_or_default().to_owned()).unwrap_or_default();
     plot.configure_mesh()
-        .x_desc(format!("time (UTC), {}", chart.day))
+        .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .x_labels(8)
         .x_label_formatter(&clock)
@@ -52,8 +52,12 @@ fn draw<'s>(chart: &Chart, svg: &'s mut String) -> Result<(), Box<dyn std::error
         .draw()?;
     for (i, (legend, points)) in chart.lines.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        for run in runs(points) {
-            plot.draw_series(LineSeries::new(run, colour.stroke_width(2)))?.label(legend.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+        // One legend entry per line, however many stretches NaN samples break it into.
+        for (n, run) in runs(points).into_iter().enumerate() {
+            let drawn = plot.draw_series(LineSeries::new(run, colour.stroke_width(2)))?;
+            if n == 0 {
+                drawn.label(legend.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            }
         }
     }
     let red = RGBColor(214, 39, 40);

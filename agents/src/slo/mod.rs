@@ -217,10 +217,15 @@ fn chart_of(e: &Evaluation) -> chart::Chart {
         y_label: format!("{}{unit}", evaluate::label(o)),
         lines,
         threshold: o.threshold,
-        threshold_label: format!("{} {}{unit}", if o.comparison == objective::Comparison::AtLeast { "target" } else { "limit" }, evaluate::number(o.threshold)),
+        threshold_label: format!("{} {}{}", if o.comparison == objective::Comparison::AtLeast { "target" } else { "limit" }, evaluate::number(o.threshold), if unit.is_empty() { "" } else { " s" }),
+        x_label: format!("time (UTC) from {} to {}", shown(span.0), shown(span.1)),
         span,
-        day: e.time.to_string().get(..10).unwrap_or_default().to_owned(),
     }
+}
+
+/// A chart edge as `2026-11-30 12:00`.
+fn shown(unix: i64) -> String {
+    Timestamp::from_unix(unix).map(|t| t.to_string().replace('T', " ").chars().take(16).collect()).unwrap_or_default()
 }
 
 fn outcome_text(o: Outcome) -> &'static str {

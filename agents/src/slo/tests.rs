@@ -220,7 +220,7 @@ async fn the_chart_is_well_formed_svg_naming_the_objective() {
         }
     }
     assert!(svg.starts_with("<svg"));
-    for want in ["Checkout availability: pass (30d)", "target 0.999", "time (UTC), 2026-11-30", "12:00"] {
+    for want in ["Checkout availability: pass (30d)", "target 0.999", "time (UTC) from 2026-11-29 12:00 to 2026-11-30 12:00", "12:00"] {
         assert!(texts.contains(want), "{want} is not in the chart's text: {texts}");
     }
 }
@@ -299,4 +299,55 @@ fn the_response_parser_survives_random_bytes() {
             crate::fuzz::prometheus_response(&spliced);
         }
     }
+}
+
+/// A one-request HTTP server on a free loopback port: it answers `body`
+/// (or nothing at all when `body` is `None`) and hands back the request it read.
+async fn serve_once(body: Option<&'static str>) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 8192];
+        let n = stream.read(&mut request).await.unwrap();
+        let request = String::from_utf8_lossy(&request[..n]).into_owned();
+        match body {
+            Some(body) => {
+                let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                stream.write_all(reply.as_bytes()).await.unwrap();
+            }
+            None => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
+        }
+        request
+    });
+    (url, handle)
+}
+
+const ONE_QUERY: &str = "evaluation_time = \"2026-11-30T12:00:00Z\"\n[[objectives]]\nname = \"up\"\nkind = \"availability\"\nquery = 'avg(up)'\ntarget = 0.9\nwindow = \"1h\"\n";
+
+#[tokio::test]
+async fn a_bearer_token_is_sent_but_never_recorded() {
+    let (url, request) = serve_once(Some(VECTOR)).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Tests may not set variables (that is unsafe under edition 2024), so an
+    // existing one stands in for the token.
+    let token = std::env::var("PATH").unwrap();
+    let settings = format!("prometheus_url = \"{url}/prefix/\"\nbearer_token_env = \"PATH\"\nquery_timeout_seconds = 5\n{ONE_QUERY}");
+    let outcome = SloAgent.run(&task(dir.path(), &settings)).await;
+    let request = request.await.unwrap();
+    assert!(request.starts_with("GET /prefix/api/v1/query?query=avg%28up%29&time=2026-11-30T12%3A00%3A00Z HTTP/1.1"), "{request}");
+    assert!(request.to_lowercase().contains(&format!("authorization: bearer {}", token.to_lowercase())), "{request}");
+    assert_eq!(outcome.verdict, Verdict::Error, "the range query found no server: {}", outcome.reason);
+    let everything = format!("{} {}", outcome.reason, outcome.facts);
+    assert!(!everything.contains(&token), "the token leaked into {everything}");
+}
+
+#[tokio::test]
+async fn a_query_that_outlives_its_timeout_is_an_error_saying_so() {
+    let (url, _request) = serve_once(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = SloAgent.run(&task(dir.path(), &format!("prometheus_url = \"{url}\"\nquery_timeout_seconds = 1\n{ONE_QUERY}"))).await;
+    assert_eq!(outcome.verdict, Verdict::Error);
+    assert!(outcome.reason.contains("did not answer") && outcome.reason.contains("query_timeout_seconds ran out"), "{}", outcome.reason);
 }
