@@ -20,17 +20,24 @@ const CHART_POINTS: u64 = 300;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Outcome {
+    /// The value met its threshold (or zero traffic counts as met).
     Pass,
+    /// The value missed its threshold, or no data or NaN fails by rule.
     Fail,
+    /// No data or NaN that the rules leave unjudged.
     Inconclusive,
+    /// A query could not be answered or its answer cannot be used.
     Error,
 }
 
 /// What an instant query gave.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Sampled {
+    /// One value (NaN and infinities included).
     Value(f64),
+    /// An empty vector.
     NoData,
+    /// Why no value can be had.
     Problem(String),
 }
 

@@ -30,6 +30,7 @@ pub(crate) enum Comparison {
 }
 
 impl Comparison {
+    /// Whether `value` meets `threshold`.
     pub(crate) fn holds(self, value: f64, threshold: f64) -> bool {
         match self {
             Self::AtLeast => value >= threshold,
@@ -45,6 +46,7 @@ impl Comparison {
         }
     }
 
+    /// The operator as written in facts.
     pub(crate) fn text(self) -> &'static str {
         match self {
             Self::AtLeast => ">=",
@@ -57,9 +59,13 @@ impl Comparison {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Kind {
+    /// The share of good events, at least the target.
     Availability,
+    /// The share of failed events, at most the target.
     ErrorRate,
+    /// A histogram quantile, at most the threshold.
     Latency,
+    /// How fast the error budget burns in each window, at most the maximum in one of them.
     BurnRate,
 }
 
@@ -67,8 +73,10 @@ pub(crate) enum Kind {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum NoData {
+    /// No data cannot be judged.
     #[default]
     Inconclusive,
+    /// No data fails the objective.
     Fail,
 }
 
@@ -76,9 +84,12 @@ pub(crate) enum NoData {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Nan {
+    /// No traffic cannot be judged.
     #[default]
     Inconclusive,
+    /// No traffic fails the objective.
     Fail,
+    /// No traffic meets the objective (a burn rate: that window burns nothing).
     PassAsZeroTraffic,
 }
 

@@ -148,6 +148,7 @@ impl Recorder {
     /// Adds this run's entries to `index.json`, keeping the entries earlier
     /// runs recorded.
     pub(crate) fn finish(&self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.folder).map_err(|e| format!("{} cannot be created: {e}", self.folder.display()))?;
         let path = index_path(&self.folder);
         let mut index: BTreeMap<String, IndexEntry> = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a recording index: {e}; remove it to record afresh", path.display()))?,
