@@ -11,6 +11,7 @@ package conductor.gates.ga_flip
 import rego.v1
 
 import data.conductor.lib.evidence
+import data.conductor.lib.slo
 
 # The record types whose facts the rules below judge with this gate's thresholds.
 judged := {"flag-state"}
@@ -59,6 +60,12 @@ deny contains msg if {
 	some e in evidence.of_type("flag-state")
 	some name in object.get(evidence.facts(e), "absent", [])
 	msg := sprintf("%s: flag %s must be defined in a flag file; the release relies on it", [e.agent, name])
+}
+
+# Each error-budget objective that burns past its limit, or could not be judged, named. An
+# error-budget fail is not left to this gate, so no target here lets it through.
+deny contains msg if {
+	some msg in slo.denials({"error-budget"})
 }
 
 # Further gate-specific checks arrive with the specialised agent kinds.

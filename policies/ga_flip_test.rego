@@ -49,7 +49,10 @@ evidence_for(agent, verdict, reason, seq) := {
 }
 
 # The facts a passing entry carries where its gate reads them: a readiness decision of GO.
-passing_facts := {"Release Conductor": {"decision": "GO", "score": 100, "blockers": []}}
+passing_facts := {
+	"Release Conductor": {"decision": "GO", "score": 100, "blockers": []},
+	"SLO Economist": {"source": {"kind": "recorded", "folder": "slo/recorded"}, "evaluationTime": "2026-11-30T12:00:00Z", "objectives": [met]},
+}
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -214,4 +217,28 @@ test_an_unreadable_flag_file_denies_with_its_reason if {
 test_a_kill_switch_no_file_defines_denies if {
 	absent := object.union(object.remove(flag_facts, ["expired"]), {"expired": [], "absent": ["kill-orders-writes"]})
 	deny_with(flags_with("fail", absent), {"allow_expired_flags": true}) == {"Feature Flag Butler: flag kill-orders-writes must be defined in a flag file; the release relies on it"}
+}
+
+# An objective as the slo kind files it (see agents/src/slo/evaluate.rs).
+met := {"name": "checkout-availability", "kind": "availability", "label": "availability", "unit": "", "target": 0.999, "comparison": ">=", "value": 0.9995, "valueText": null, "outcome": "pass", "reason": "checkout-availability: 0.9995 >= target 0.999 over 30d", "query": "1 - (sum(rate(http_requests_total{code=~\"5..\"}[30d])) / sum(rate(http_requests_total[30d])))", "window": "30d", "noData": "inconclusive", "nan": "inconclusive"}
+
+slo_facts(objectives) := {"source": {"kind": "recorded", "folder": "slo/recorded"}, "evaluationTime": "2026-11-30T12:00:00Z", "objectives": objectives}
+
+missed := object.union(met, {"value": 0.9931, "outcome": "fail", "reason": "checkout-availability: 0.9931 < target 0.999 over 30d"})
+
+slo_with(agent, verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})])
+
+slo_deny(evidence, settings) := denials if {
+	denials := data.conductor.gates.ga_flip.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+# An error-budget fail with facts is not the gate's to accept: it denies with the agent's reason
+# and names the objective.
+test_an_error_budget_fail_denies_the_flip if {
+	burning := object.union(met, {"name": "checkout-burn", "kind": "burn_rate", "label": "burn rate", "target": 14.4, "comparison": "<=", "value": 20.5, "outcome": "fail", "window": "1h, 5m"})
+	denials := slo_deny(slo_with("SLO Economist", "fail", slo_facts([burning])), {"targets": {"checkout-burn": 30}})
+	"SLO Economist: fail: as filed" in denials
+	"no passing error-budget evidence" in denials
+	denials2 := slo_deny(slo_with("SLO Economist", "fail", slo_facts([burning])), {})
+	"SLO Economist: checkout-burn: burn rate 20.5 is above the limit 14.4 (1h, 5m)" in denials2
 }

@@ -16,7 +16,7 @@ const K6: &str = include_str!("../agents/src/perf/testdata/k6-summary.json");
 
 /// A repository whose own `phases/<phase>.toml` is `plan`, with `config` as
 /// its conductor.toml and `files` written, all committed; then keygen.
-fn ops_repo(phase: &str, plan: &str, config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn ops_repo(phase: &str, plan: &str, config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = repo();
     let p = dir.path();
     std::fs::create_dir_all(p.join("phases")).unwrap();
@@ -44,7 +44,7 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
 }
 
 /// Runs `phase` and returns each gate's (passed, reasons).
-fn run(dir: &Path, phase: &str) -> Vec<(String, bool, Vec<String>)> {
+pub(crate) fn run(dir: &Path, phase: &str) -> Vec<(String, bool, Vec<String>)> {
     conductor(dir, &["run", "--phase", phase]);
     let status: Value = serde_json::from_str(&ok(dir, &["status", "--json"])).unwrap();
     status
@@ -59,12 +59,12 @@ fn run(dir: &Path, phase: &str) -> Vec<(String, bool, Vec<String>)> {
         .collect()
 }
 
-fn gate<'a>(gates: &'a [(String, bool, Vec<String>)], id: &str) -> (bool, &'a [String]) {
+pub(crate) fn gate<'a>(gates: &'a [(String, bool, Vec<String>)], id: &str) -> (bool, &'a [String]) {
     let (_, passed, reasons) = gates.iter().find(|(g, _, _)| g == id).unwrap_or_else(|| panic!("gate {id} was not decided: {gates:#?}"));
     (*passed, reasons)
 }
 
-fn append(dir: &Path, file: &str, text: &str) {
+pub(crate) fn append(dir: &Path, file: &str, text: &str) {
     let path = dir.join(file);
     let old = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{old}\n{text}\n")).unwrap();

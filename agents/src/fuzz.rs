@@ -3,7 +3,8 @@
 //! cargo-audit, npm audit and pip-audit JSON), Markdown, Prometheus rule
 //! files, readiness release data, the manifests whose version `conductor version`
 //! edits, the `git log -z` records the changelog reads, drill output (JSON lines),
-//! performance results (k6, hyperfine, wrk) and flagd flag files.
+//! performance results (k6, hyperfine, wrk), flagd flag files and Prometheus
+//! API responses.
 //!
 //! Each function takes arbitrary bytes, must never panic, and checks a
 //! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
@@ -160,9 +161,29 @@ pub fn flag_file(data: &[u8]) {
     }
 }
 
+/// Fuzzes the Prometheus API response reader: whatever parses yields
+/// sample times that are numbers, and a value written back reads again.
+pub fn prometheus_response(data: &[u8]) {
+    use crate::slo::response::{self, Data};
+    let Ok(parsed) = response::parse(data) else { return };
+    let points: Vec<response::Point> = match parsed {
+        Data::Vector(series) | Data::Matrix(series) => series.into_iter().flat_map(|s| s.points).collect(),
+        Data::Scalar(point) => vec![point],
+        Data::String(_) => Vec::new(),
+    };
+    for (time, value) in points {
+        assert!(!time.is_nan(), "a sample time of NaN");
+        let again = response::number(&response::text(value));
+        assert!(again.is_some_and(|a| a == value || (a.is_nan() && value.is_nan())), "{value} read back as {again:?}");
+    }
+}
+
 /// Valid inputs for every target, for the fuzzer's starting corpus.
 pub fn seeds() -> Vec<Seed> {
-    let seeds: [(&str, &str); 21] = [
+    let seeds: [(&str, &str); 24] = [
+        ("prometheus_response", include_str!("slo/testdata/matrix.json")),
+        ("prometheus_response", include_str!("slo/testdata/vector-many.json")),
+        ("prometheus_response", include_str!("slo/testdata/scalar.json")),
         ("version_manifest", "\u{0}[package]\nname = \"a\"\nversion = \"0.1.0\" # here\n"),
         ("version_manifest", "\u{1}{\"name\": \"a\", \"version\": \"1.2.3\", \"x\": {\"version\": \"0\"}}"),
         ("git_log", "0123456789abcdef\u{0}Ann\u{0}2026-01-01T00:00:00+00:00\u{0}feat(api)!: x\n\nBREAKING CHANGE: y\n\u{0}\nfedcba\u{0}Bo\u{0}2026-01-02T00:00:00+00:00\u{0}oops\n"),
@@ -194,7 +215,8 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 12] = [
+    const HARNESSES: [(&str, Harness); 13] = [
+        ("prometheus_response", prometheus_response),
         ("version_manifest", version_manifest),
         ("git_log", git_log),
         ("drill_events", drill_events),
@@ -265,6 +287,10 @@ mod tests {
                 "drill_events" => Ok(crate::drill::Report::parse(&bytes).events),
                 "perf_results" => crate::perf::report::parse(&bytes, "auto").map(|s| s.len()),
                 "flag_file" => crate::flags::parse(&bytes, "flags.json").map(|f| f.len()),
+                "prometheus_response" => crate::slo::response::parse(&bytes).map(|d| match d {
+                    crate::slo::response::Data::Vector(s) | crate::slo::response::Data::Matrix(s) => s.len(),
+                    _ => 1,
+                }).map_err(|e| e.to_string()),
                 other => panic!("a seed for no harness: {other}"),
             };
             assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");

@@ -39,6 +39,7 @@ mod provenance;
 pub mod readiness;
 mod sarif;
 mod sign;
+mod slo;
 mod signing_key;
 mod vulnerabilities;
 pub mod rego_tests;
@@ -350,6 +351,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(secrets::SecretsAgent),
         Box::new(readiness::ReadinessAgent),
         Box::new(changelog::ChangelogAgent),
+        Box::new(slo::SloAgent),
     ]
 }
 

@@ -11,7 +11,7 @@
 //! `severities`, `require_annotations`, `min_for` (default `1m`), `max_for`
 //! (default `24h`), `slos`, `promtool`.
 
-mod duration;
+pub(crate) mod duration;
 pub(crate) mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
