@@ -11,9 +11,12 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v sha256sum >/dev/null || missing+=(coreutils)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # Real servers the tests start on loopback ports of their own: Prometheus (with promtool, for
-# backfilled history) for the slo kind, PostgreSQL for the migrations and tenant_isolation kinds.
+# backfilled history) for the slo kind and the promotion analysis, PostgreSQL for the migrations
+# and tenant_isolation kinds.
 { command -v prometheus && command -v promtool; } >/dev/null || missing+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
+# nginx, for the promotion tests' weighted canary upstream.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"

@@ -206,9 +206,22 @@ pub struct PromoteArgs {
     /// One canary step of this percent instead of the configured steps.
     #[arg(long, value_name = "PERCENT")]
     pub canary: Option<u8>,
-    /// Check the preconditions and show the plan without moving traffic.
-    #[arg(long)]
+    /// Check the preconditions, show the plan and run the analysis once,
+    /// without moving traffic.
+    #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    /// Continue or abort a paused promotion on a signed decision.
+    #[arg(long, requires_all = ["decision", "key", "reason"])]
+    pub resume: bool,
+    /// The decision on a paused promotion.
+    #[arg(long, value_enum, requires = "resume")]
+    pub decision: Option<ResumeDecision>,
+    /// The decider's private key, which signs the decision (a trust-root key).
+    #[arg(long, requires = "resume")]
+    pub key: Option<PathBuf>,
+    /// Why, for the record.
+    #[arg(long, requires = "resume")]
+    pub reason: Option<String>,
     /// The version being promoted (default: the current release's).
     #[arg(long)]
     pub version: Option<String>,
@@ -221,6 +234,25 @@ pub struct PromoteArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What a human decides about a paused promotion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResumeDecision {
+    /// Take the next step.
+    Continue,
+    /// Roll back.
+    Abort,
+}
+
+impl ResumeDecision {
+    /// As recorded.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Continue => "continue",
+            Self::Abort => "abort",
+        }
+    }
 }
 
 /// SBOM formats.

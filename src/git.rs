@@ -57,3 +57,18 @@ pub fn exclude_locally(repo: &Path, pattern: &str) -> Result<()> {
     let separator = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
     std::fs::write(&path, format!("{text}{separator}{pattern}\n")).with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// The release tag before `version` reachable from `commit`, and the
+/// commits since it up to `commit` (`<short id> <author> <subject>`, newest
+/// first, at most `limit`): the suspects when a promotion goes wrong.
+pub fn commits_since_previous_release(repo: &Path, commit: &str, version: &str, limit: usize) -> Result<(Option<String>, Vec<String>)> {
+    let out = git(repo, &["describe", "--tags", "--abbrev=0", "--exclude", version, commit])?;
+    let previous = out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|t| !t.is_empty());
+    let range = previous.as_ref().map_or_else(|| commit.to_owned(), |p| format!("{p}..{commit}"));
+    let max = format!("--max-count={limit}");
+    let out = git(repo, &["log", &max, "--format=%h %an %s", &range])?;
+    if !out.status.success() {
+        bail!("git log {range}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok((previous, String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()))
+}

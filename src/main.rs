@@ -31,6 +31,10 @@ pub enum Exit {
     Failed = 1,
     /// Bad usage or unusable input.
     Usage = 2,
+    /// A promotion was rolled back (or aborted) and the release marked ABORTED.
+    RolledBack = 3,
+    /// A promotion is paused on an inconclusive analysis, awaiting a signed decision.
+    Paused = 4,
 }
 
 fn main() -> ExitCode {

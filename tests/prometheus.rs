@@ -1,4 +1,4 @@
-//! A real Prometheus for the slo tests: synthetic history is written as
+//! A real Prometheus for the slo and promotion tests: synthetic history is written as
 //! OpenMetrics, backfilled with `promtool tsdb create-blocks-from openmetrics`
 //! into a data folder of the test's own, and served on a free loopback port.
 //! Every sample ends at a fixed time in the past and queries pass `time=`,
@@ -84,10 +84,22 @@ impl Prometheus {
         let data = tempfile::tempdir().unwrap();
         let input = data.path().join("history.om.txt");
         std::fs::write(&input, openmetrics).unwrap();
+        backfill(&input, &data.path().join("tsdb"));
+        Self::serve(data, "global:\n  scrape_interval: 1m\n")
+    }
+
+    /// A server scraping the `/metrics` of each `host:port` every second,
+    /// for tests of live traffic.
+    pub fn scraping(targets: &[&str]) -> Self {
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let config = format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: service\n    static_configs:\n      - targets: [{}]\n", targets.join(", "));
+        Self::serve(tempfile::tempdir().unwrap(), &config)
+    }
+
+    fn serve(data: tempfile::TempDir, config_text: &str) -> Self {
         let tsdb = data.path().join("tsdb");
-        backfill(&input, &tsdb);
         let config = data.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
+        std::fs::write(&config, config_text).unwrap();
         let port = free_port();
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
@@ -134,7 +146,7 @@ fn backfill(input: &Path, tsdb: &Path) {
 }
 
 /// A port nothing listens on now: bind port 0 and let it go.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

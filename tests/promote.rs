@@ -20,7 +20,7 @@ fn phase(id: &str, requires: &[&str]) -> String {
 
 /// A release v1.0.0 of a repository whose own roster and phases are the
 /// Checker's, with Alice as the one-member CAB of the trust root.
-fn release() -> tempfile::TempDir {
+pub(crate) fn release() -> tempfile::TempDir {
     let dir = repo();
     let p = dir.path();
     std::fs::create_dir_all(p.join("agents")).unwrap();

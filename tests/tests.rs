@@ -15,6 +15,7 @@ mod prometheus;
 mod promote;
 mod provenance;
 mod readiness;
+mod rollout;
 mod run;
 mod sbom;
 mod sign;

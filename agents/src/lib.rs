@@ -56,6 +56,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use roster::{Roster, RosterAgent, RosterError};
+pub use slo::instant_value;
 
 /// Reports read whole: (path as configured, bytes).
 pub type Reports = Vec<(String, Vec<u8>)>;

@@ -2,8 +2,14 @@
 //! pack verifies and every precondition holds ([`preconditions`]); the plan
 //! ([`plan`]) says which steps of traffic the release takes.
 
+pub mod analysis;
+pub mod driver;
+pub mod flow;
+pub mod incident;
 pub mod plan;
 pub mod preconditions;
+pub mod prometheus;
+pub mod rollout;
 
 pub use plan::{Plan, PromotionConfig};
 pub use preconditions::{Blocker, Cleared, Target};

@@ -6,6 +6,21 @@
 //! service = "orders"
 //! steps = [10, 50, 100]   # percent of traffic on the new version, ending at 100
 //! ga_phase = "P8"          # every gate of every phase it requires must have passed
+//!
+//! [promotion.driver]
+//! kind = "command"
+//! set_weight = "deploy/set-weight.sh {service} {weight}"
+//! rollback = "deploy/rollback.sh {service}"
+//!
+//! [promotion.analysis]
+//! prometheus_url = "http://127.0.0.1:9090"
+//! interval_seconds = 30
+//! count = 3
+//!
+//! [[promotion.analysis.metrics]]
+//! name = "error-rate"
+//! query = 'sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))'
+//! success = "<= 0.01"
 //! ```
 
 use serde::Deserialize;
@@ -23,6 +38,10 @@ pub struct PromotionConfig {
     pub service: Option<String>,
     /// The phase that flips the release to GA.
     pub ga_phase: Option<String>,
+    /// What moves traffic.
+    pub driver: Option<super::driver::DriverConfig>,
+    /// The analysis between steps.
+    pub analysis: Option<super::analysis::AnalysisConfig>,
 }
 
 /// A checked promotion plan.
@@ -36,6 +55,33 @@ pub struct Plan {
     pub service: String,
     /// The GA phase.
     pub ga_phase: String,
+}
+
+/// The driver and analysis a rollout needs, checked.
+pub struct Moving<'c> {
+    /// The driver's configuration.
+    pub driver: &'c super::driver::DriverConfig,
+    /// The analysis.
+    pub analysis: &'c super::analysis::AnalysisConfig,
+    /// Its metrics, parsed.
+    pub metrics: Vec<super::analysis::Metric>,
+}
+
+impl PromotionConfig {
+    /// The driver and the analysis, or what is missing: traffic moves only
+    /// with analysis between steps.
+    pub fn moving(&self) -> Result<Moving<'_>, String> {
+        let driver = self.driver.as_ref().ok_or("[promotion.driver] is not configured; add kind = \"command\" with set_weight and rollback commands")?;
+        let analysis = self.analysis.as_ref().ok_or("[promotion.analysis] is not configured; traffic moves only with analysis between steps (prometheus_url and [[promotion.analysis.metrics]])")?;
+        if analysis.count == 0 {
+            return Err("promotion.analysis.count is 0; take at least one measurement per step".into());
+        }
+        if analysis.metrics.is_empty() {
+            return Err("promotion.analysis has no metrics; add [[promotion.analysis.metrics]] with name, query and success".into());
+        }
+        let metrics = analysis.metrics.iter().cloned().enumerate().map(|(i, m)| super::analysis::Metric::new(m, i)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Moving { driver, analysis, metrics })
+    }
 }
 
 impl Plan {

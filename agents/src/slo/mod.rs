@@ -255,5 +255,24 @@ fn judge(evaluations: &[Evaluation], time: Timestamp) -> (Verdict, String) {
     (Verdict::Pass, format!("{total} objectives met at {time}: {}", reasons.join("; ")))
 }
 
+/// One number from a live Prometheus: the instant query `query` at `time`,
+/// for the conductor's own analysis between canary steps. `Ok(None)` is an
+/// empty result; several series, a string result and Prometheus errors are
+/// errors naming what came back.
+pub async fn instant_value(prometheus_url: &str, query: &str, time: Timestamp, timeout: Duration) -> Result<Option<f64>, String> {
+    let source = PrometheusHttp::new(prometheus_url, timeout, Auth::None)?;
+    let request = source::Request::Instant { query: query.to_owned(), time };
+    let fetched = source.fetch(&request).await.map_err(|e| e.to_string())?;
+    match response::parse(&fetched.body) {
+        Ok(response::Data::Vector(series)) if series.is_empty() => Ok(None),
+        Ok(response::Data::Vector(series)) if series.len() == 1 => Ok(series[0].points.first().map(|p| p.1)),
+        Ok(response::Data::Vector(series)) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
+        Ok(response::Data::Scalar((_, v))) => Ok(Some(v)),
+        Ok(other) => Err(format!("the query gave {other:?}, not a number")),
+        Err(e) if fetched.status != 200 => Err(format!("HTTP {}: {e}", fetched.status)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests;
