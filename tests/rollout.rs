@@ -255,11 +255,16 @@ fn a_good_version_goes_10_50_100_and_reaches_ga() {
     assert_eq!(upstream(&t.nginx), format!("upstream orders {{\n    server {} weight=100;\n}}\n", t.canary));
     let types = ledger_types(p);
     let promotion: Vec<&str> = types.iter().map(String::as_str).skip_while(|t| *t != "promotion-decision").collect();
-    assert_eq!(promotion, ["promotion-decision", "promotion-step", "promotion-analysis", "promotion-step", "promotion-analysis", "promotion-step", "promotion-analysis", "promotion-complete"]);
+    assert_eq!(promotion, ["promotion-decision", "promotion-step", "promotion-analysis", "promotion-step", "promotion-analysis", "promotion-step", "promotion-analysis", "ga-flip"]);
+    let log: Value = serde_json::from_str(&ok(p, &["log", "--json"])).unwrap();
+    let flip = log.as_array().unwrap().last().unwrap();
+    assert_eq!((flip["type"].as_str(), flip["phase"].as_str()), (Some("ga-flip"), Some("P8")));
+    let decision = log.as_array().unwrap().iter().find(|r| r["type"] == "promotion-decision").unwrap();
+    assert_eq!(decision["predicateType"], "https://slsa.dev/verification_summary/v1");
     assert_eq!(t.load.errors.load(Ordering::Relaxed), 0, "no request failed during the rollout");
-    // The pack sealed after promotion extends the one promoted from.
-    ok(p, &["pack", "--out", "promoted.zip"]);
-    ok(p, &["verify", "promoted.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
+    // The promotion resealed the pack; the new one extends the one promoted from.
+    assert_eq!(report["pack"], "evidence-v1.0.0-promotion.zip");
+    ok(p, &["verify", "evidence-v1.0.0-promotion.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
 }
 
 #[test]
@@ -286,9 +291,8 @@ fn a_version_that_raises_its_error_rate_is_rolled_back_at_the_first_step() {
     let types = ledger_types(p);
     assert!(types.ends_with(&["promotion-rollback".into(), "promotion-recovery".into(), "incident".into()]), "{types:?}");
     assert!(!types.contains(&"promotion-step".into()) || types.iter().filter(|t| *t == "promotion-step").count() == 1);
-    // A pack sealed now holds the incident record and still verifies.
-    ok(p, &["pack", "--out", "aborted.zip"]);
-    let out = conductor(p, &["verify", "aborted.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
+    // The resealed pack holds the incident record and extends the one promoted from.
+    let out = conductor(p, &["verify", "evidence-v1.0.0-promotion.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
@@ -340,6 +344,5 @@ fn an_inconclusive_step_pauses_until_a_signed_decision_continues_or_aborts() {
     assert_eq!(upstream(&t.nginx), format!("upstream orders {{\n    server {} weight=100;\n}}\n", t.stable));
     let types = ledger_types(p);
     assert_eq!(types.iter().filter(|t| *t == "promotion-human-decision").count(), 2, "{types:?}");
-    ok(p, &["pack", "--out", "decided.zip"]);
-    ok(p, &["verify", "decided.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
+    ok(p, &["verify", "evidence-v1.0.0-promotion.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
 }

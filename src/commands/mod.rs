@@ -8,7 +8,7 @@ mod changelog;
 mod init;
 mod keygen;
 mod log;
-mod pack;
+pub(crate) mod pack;
 mod plan;
 mod policy;
 mod preflight;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use evidence::ledger::Ledger;
-use evidence::pack::{SealInput, write_pack};
+use evidence::pack::{PackSummary, SealInput, write_pack};
 
 use crate::Exit;
 use crate::cli::PackArgs;
@@ -13,12 +13,19 @@ use crate::workspace::{self, Workspace};
 pub fn run(args: PackArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
     let release = ws.current()?;
+    let out = args.out.unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
+    let summary = seal(&ws, &release, &out)?;
+    println!("sealed {} records ({} files, root {}) into {}", summary.records, summary.files, summary.root, summary.path.display());
+    Ok(Exit::Success)
+}
+
+/// Seals the release's ledger into a pack at `out`.
+pub(crate) fn seal(ws: &Workspace, release: &workspace::Release, out: &std::path::Path) -> Result<PackSummary> {
     // Holding the writer lock keeps the ledger still while it is sealed.
     let ledger = Ledger::open(&release.ledger_path())?;
     let trust = workspace::load_trust(&ws.trust_path(), "the trust root")?;
     let key = release.key()?;
     let public_keys: Vec<_> = trust.keys().map(|k| k.key.clone()).chain([key.public_key().clone()]).collect();
-    let out = args.out.unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
     let approvals = crate::approvals::matrix(&ws.repo, ledger.records(), &trust, &release.state.binding)?;
     let input = SealInput {
         records: ledger.records(),
@@ -29,7 +36,5 @@ pub fn run(args: PackArgs) -> Result<Exit> {
         seal_key: &key,
         approvals: &approvals,
     };
-    let summary = write_pack(&out, &input)?;
-    println!("sealed {} records ({} files, root {}) into {}", summary.records, summary.files, summary.root, summary.path.display());
-    Ok(Exit::Success)
+    Ok(write_pack(out, &input)?)
 }

@@ -36,7 +36,7 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
     let trust = workspace::load_trust(&args.trust.clone().unwrap_or_else(|| ws.trust_path()), "--trust")?;
     if args.resume {
         let moving = config.promotion.moving().map_err(|e| anyhow!("{file}: {e}"))?;
-        return resume(&args, &ws.repo, &release, &trust, &plan, &moving);
+        return resume(&args, &ws, &release, &trust, &plan, &moving);
     }
     let target = Target {
         version: args.version.clone().unwrap_or_else(|| binding.version.clone()),
@@ -64,7 +64,8 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
     let promotion = Promotion { repo: &ws.repo, release: &release, key: &key, plan: &plan, moving: &moving };
     let (mut driver, mut provider) = (driver(&promotion), PrometheusProvider::new(&moving.analysis.prometheus_url)?);
     let finish = flow::start(&promotion, &pack, &cleared, &mut driver, &mut provider, &mut sleep)?;
-    finished(&args, &ws.repo, &plan, finish)
+    let resealed = reseal(&ws, &release, &pack)?;
+    finished(&args, &ws.repo, &plan, finish, &resealed)
 }
 
 fn driver(promotion: &Promotion<'_>) -> CommandDriver {
@@ -78,7 +79,7 @@ fn sleep(duration: Duration) {
     std::thread::sleep(duration);
 }
 
-fn resume(args: &PromoteArgs, repo: &Path, release: &workspace::Release, trust: &evidence::trust::TrustRoot, plan: &Plan, moving: &Moving<'_>) -> Result<Exit> {
+fn resume(args: &PromoteArgs, ws: &Workspace, release: &workspace::Release, trust: &evidence::trust::TrustRoot, plan: &Plan, moving: &Moving<'_>) -> Result<Exit> {
     let (Some(decision), Some(key_path), Some(reason)) = (args.decision, &args.key, &args.reason) else {
         bail!("--resume needs --decision, --key and --reason");
     };
@@ -98,22 +99,35 @@ fn resume(args: &PromoteArgs, repo: &Path, release: &workspace::Release, trust: 
         bail!("--key {}: the trust root does not let key {id} ({}) sign {} records of phase {}; add \"{}\" to its phases and predicate_types", key_path.display(), trusted.name, flow::PROMOTION_PREDICATE, plan.ga_phase, plan.ga_phase);
     }
     let key = release.key()?;
+    let repo = ws.repo.as_path();
     let promotion = Promotion { repo, release, key: &key, plan, moving };
     let (mut driver, mut provider) = (driver(&promotion), PrometheusProvider::new(&moving.analysis.prometheus_url)?);
     let finish = flow::resume(&promotion, &decider, decision.as_str(), reason, &mut driver, &mut provider, &mut sleep)?;
-    finished(args, repo, plan, finish)
+    let pack = args.pack.clone().unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
+    let resealed = reseal(ws, release, &pack)?;
+    finished(args, repo, plan, finish, &resealed)
 }
 
-fn finished(args: &PromoteArgs, repo: &Path, plan: &Plan, finish: Finish) -> Result<Exit> {
+/// The pack promoted from, resealed with the promotion's records beside it
+/// as `<name>-promotion.zip`; `conductor verify --extends` proves it extends the first.
+fn reseal(ws: &Workspace, release: &workspace::Release, pack: &Path) -> Result<PathBuf> {
+    let stem = pack.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "evidence".into());
+    let out = pack.with_file_name(format!("{stem}-promotion.zip"));
+    crate::commands::pack::seal(ws, release, &out)?;
+    Ok(out)
+}
+
+fn finished(args: &PromoteArgs, repo: &Path, plan: &Plan, finish: Finish, resealed: &Path) -> Result<Exit> {
     let (verdict, state, exit) = match &finish {
         Finish::Promoted => ("promoted", None, Exit::Success),
         Finish::Paused(s) => ("paused", Some(s), Exit::Paused),
         Finish::Aborted(s) => ("aborted", Some(s), Exit::RolledBack),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"verdict": verdict, "plan": plan, "state": state}))?);
+        println!("{}", serde_json::to_string_pretty(&json!({"verdict": verdict, "plan": plan, "state": state, "pack": resealed.display().to_string()}))?);
         return Ok(exit);
     }
+    println!("the promotion's records are sealed into {}, which extends the pack promoted from (check with `conductor verify {} --trust trust.toml --extends PACK`)", resealed.display(), resealed.display());
     match &finish {
         Finish::Promoted => println!("promoted: {} takes {}% of traffic", plan.service, plan.steps.last().copied().unwrap_or(100)),
         Finish::Paused(s) => println!("paused at step {} ({}%): {}\ncontinue or abort with `conductor promote --resume --decision continue|abort --key KEY --reason TEXT`", s.step, s.weight, s.reason),

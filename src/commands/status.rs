@@ -33,6 +33,10 @@ pub fn run(args: StatusArgs) -> Result<Exit> {
     }
     let b = &release.state.binding;
     println!("release {} ({}) commit {}", b.version, b.environment, b.commit);
+    if let Some(p) = crate::promote::flow::PromotionState::load(&release)? {
+        let incident = p.incident.as_deref().map(|i| format!("; incident {i}")).unwrap_or_default();
+        println!("  promotion {} at step {} ({}%): {}{incident}", p.state.to_uppercase(), p.step, p.weight, p.reason);
+    }
     for (phase, gate, decision) in &rows {
         println!("  {:<4} {:<20} {}", phase.id, gate.id, state(decision.as_ref()));
         for reason in decision.iter().flat_map(|d| &d.1) {

@@ -2,7 +2,8 @@
 //! recorded as a SLSA verification summary, the rollout takes its steps with
 //! every action and analysis on the ledger, and the end is written down: GA,
 //! a pause awaiting a signed human decision, or a rollback with its incident
-//! record. `promotion.json` beside the release's ledger says where it stands.
+//! record. `promotion.json` beside the release's ledger says where it stands, and
+//! `ga-flip` records the release's KPIs at 100%.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -161,10 +162,11 @@ fn go(cx: &Promotion<'_>, mut ledger: Ledger, from: usize, driver: &mut dyn Driv
         roll(&rollout, driver, provider, wait, &mut recorder)?
     };
     match ending {
-        Ending::Promoted => {
+        Ending::Promoted { kpis } => {
             let last = cx.plan.steps.len();
             let weight = cx.plan.steps.last().copied().unwrap_or(100);
-            cx.append(&mut ledger, "promotion-complete", PROMOTION_PREDICATE, json!({"event": "promotion-complete", "steps": cx.plan.steps, "weight": weight}), vec![], cx.key)?;
+            let kpis: serde_json::Map<String, Value> = kpis.iter().map(|k| (k.name.clone(), json!(k.value))).collect();
+            cx.append(&mut ledger, "ga-flip", PROMOTION_PREDICATE, json!({"event": "ga-flip", "steps": cx.plan.steps, "weight": weight, "kpis": kpis}), vec![], cx.key)?;
             PromotionState { state: "promoted".into(), step: last, weight, reason: format!("every step held; {weight}% of traffic on {}", cx.release.state.binding.version), incident: None }.save(cx.release)?;
             Ok(Finish::Promoted)
         }

@@ -28,8 +28,12 @@ pub struct Rollout<'a> {
 /// How a rollout ended.
 #[derive(Clone, Debug)]
 pub enum Ending {
-    /// Every step held; the release takes all traffic.
-    Promoted,
+    /// Every step held; the release takes all traffic. The last step's
+    /// measurements are the release's KPIs at GA.
+    Promoted {
+        /// Each metric of the last measurement.
+        kpis: Vec<analysis::MetricResult>,
+    },
     /// A step's analysis was inconclusive: traffic stays where it is until a
     /// signed human decision continues or aborts.
     Paused {
@@ -66,6 +70,7 @@ pub type Recorder<'r> = dyn FnMut(&str, Value) -> Result<()> + 'r;
 
 /// Takes the steps from `rollout.from` on.
 pub fn roll(rollout: &Rollout<'_>, driver: &mut dyn Driver, provider: &mut dyn Provider, wait: &mut dyn FnMut(Duration), record: &mut Recorder<'_>) -> Result<Ending> {
+    let mut kpis = Vec::new();
     for (step, &weight) in rollout.steps.iter().enumerate().skip(rollout.from) {
         let action = driver.set_weight(weight);
         // What the driver reports after the change, when it can tell.
@@ -79,7 +84,7 @@ pub fn roll(rollout: &Rollout<'_>, driver: &mut dyn Driver, provider: &mut dyn P
         record("promotion-analysis", json!({"step": step + 1, "weight": weight, "phase": run.phase, "reason": run.reason, "measurements": run.measurements}))?;
         let reason = format!("step {} ({weight}%): {}", step + 1, run.reason);
         match run.phase {
-            Phase::Successful => {}
+            Phase::Successful => kpis = run.measurements.last().map(|m| m.metrics.clone()).unwrap_or_default(),
             Phase::Inconclusive => {
                 record("promotion-paused", json!({"step": step + 1, "weight": weight, "reason": reason}))?;
                 return Ok(Ending::Paused { step, weight, reason });
@@ -87,7 +92,7 @@ pub fn roll(rollout: &Rollout<'_>, driver: &mut dyn Driver, provider: &mut dyn P
             Phase::Failed | Phase::Error => return roll_back(rollout, step, weight, reason, driver, provider, wait, record).map(Ending::RolledBack),
         }
     }
-    Ok(Ending::Promoted)
+    Ok(Ending::Promoted { kpis })
 }
 
 fn with_weight(vars: &[(&'static str, String)], weight: u8) -> Vec<(&'static str, String)> {
@@ -187,7 +192,7 @@ mod tests {
     #[test]
     fn a_healthy_release_takes_every_step() {
         let (ending, log, types) = go(&[10, 50, 100], None, vec![]);
-        assert!(matches!(ending, Ending::Promoted));
+        assert!(matches!(&ending, Ending::Promoted { kpis } if kpis.len() == 1 && kpis[0].name == "error-rate"), "{ending:?}");
         assert_eq!(log, ["weight 10", "weight 50", "weight 100"]);
         assert_eq!(types, ["promotion-step", "promotion-analysis"].repeat(3));
     }
