@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use roster::{Roster, RosterAgent, RosterError};
-pub use slo::instant_value;
+pub use slo::{instant_value, range_values};
 
 /// Reports read whole: (path as configured, bytes).
 pub type Reports = Vec<(String, Vec<u8>)>;

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod driver;
 pub mod flow;
 pub mod incident;
+pub mod mann_whitney;
 pub mod plan;
 pub mod preconditions;
 pub mod prometheus;

@@ -274,5 +274,22 @@ pub async fn instant_value(prometheus_url: &str, query: &str, time: Timestamp, t
     }
 }
 
+/// The samples of a live Prometheus range query, `step` seconds apart from
+/// `start` to `end`, for comparing a canary with its baseline. The query
+/// must give one series (an empty result is an empty list).
+pub async fn range_values(prometheus_url: &str, query: &str, start: Timestamp, end: Timestamp, step: u64, timeout: Duration) -> Result<Vec<f64>, String> {
+    let source = PrometheusHttp::new(prometheus_url, timeout, Auth::None)?;
+    let request = source::Request::Range { query: query.to_owned(), start, end, step: step.max(1) };
+    let fetched = source.fetch(&request).await.map_err(|e| e.to_string())?;
+    match response::parse(&fetched.body) {
+        Ok(response::Data::Matrix(series)) if series.is_empty() => Ok(Vec::new()),
+        Ok(response::Data::Matrix(series)) if series.len() == 1 => Ok(series[0].points.iter().map(|p| p.1).collect()),
+        Ok(response::Data::Matrix(series)) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
+        Ok(other) => Err(format!("the range query gave {other:?}, not a series")),
+        Err(e) if fetched.status != 200 => Err(format!("HTTP {}: {e}", fetched.status)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests;
