@@ -32,13 +32,16 @@ mod file;
 mod flags;
 mod git;
 mod junit;
+mod migrations;
 mod perf;
+mod postgres;
 pub mod preflight;
 mod provenance;
 pub mod readiness;
 mod sarif;
 mod sign;
 mod signing_key;
+mod tenant_isolation;
 mod vulnerabilities;
 pub mod rego_tests;
 pub mod roster;
@@ -348,6 +351,8 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(secrets::SecretsAgent),
         Box::new(readiness::ReadinessAgent),
         Box::new(changelog::ChangelogAgent),
+        Box::new(migrations::MigrationsAgent),
+        Box::new(tenant_isolation::TenantIsolationAgent),
     ]
 }
 
