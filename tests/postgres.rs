@@ -43,8 +43,8 @@ impl Postgres {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start postgres: {e}; {INSTALL}"));
-        let server = Self { child, port, _dir: dir };
-        server.wait_ready(&bin);
+        let mut server = Self { child, port, _dir: dir };
+        server.wait_ready();
         server
     }
 
@@ -60,16 +60,23 @@ impl Postgres {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
-    fn wait_ready(&self, bin: &Path) {
+    /// Waits for the server to say it is ready (its log line, which comes
+    /// after recovery, unlike an open port).
+    fn wait_ready(&mut self) {
+        let log = self._dir.path().join("server.log");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let ready = Command::new(bin.join("pg_isready")).args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()]).status();
-            if ready.is_ok_and(|s| s.success()) {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("database system is ready to accept connections") {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("postgres exited with {status} before it was ready; its log:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("postgres did not accept connections on port {} within 30 s; see {}", self.port, self._dir.path().join("server.log").display());
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("postgres was not ready on port {} within 30 s; its log:\n{text}", self.port);
     }
 }
 
@@ -89,10 +96,16 @@ impl Drop for Postgres {
     }
 }
 
-/// The folder of `initdb` and `postgres`: on PATH, or Debian's newest
+/// The folder of `initdb`, `postgres` and `psql`: where the `initdb` on PATH
+/// really is (PATH may hold links to it), or Debian's newest
 /// `/usr/lib/postgresql/<version>/bin`.
 fn bin_dir() -> PathBuf {
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).find(|d| d.join("initdb").is_file() && d.join("postgres").is_file());
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .filter_map(|d| std::fs::canonicalize(d.join("initdb")).ok())
+        .filter_map(|initdb| initdb.parent().map(Path::to_path_buf))
+        .find(|d| d.join("postgres").is_file() && d.join("psql").is_file());
     let debian = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()

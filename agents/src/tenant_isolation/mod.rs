@@ -324,7 +324,7 @@ async fn purge(client: &Client, s: &Settings, tables: &[Table], tenants: [&str; 
     for table in &probed {
         let (b, a) = (before[&table.table], after[&table.table]);
         if a.0 > 0 {
-            problems.push(Problem::new("purge-incomplete", table, format!("{} of tenant {} remain after the purge, expected none", plural(a.0), tenants[0])));
+            problems.push(Problem::new("purge-incomplete", table, format!("{} of tenant {} left after the purge, expected none", plural(a.0), tenants[0])));
         }
         if a.1 != b.1 {
             problems.push(Problem::new("purge-touched-other-tenant", table, format!("tenant {} had {} before the purge of tenant {} and {} after", tenants[1], plural(b.1), tenants[0], plural(a.1))));
