@@ -222,3 +222,69 @@ fn a_purge_must_remove_one_tenant_and_touch_no_other() {
     assert_eq!(gate(&gates, "tenant_isolation"), (false, &["Purge Marshall: table invoices: tenant t-2 had 1 row before the purge of tenant t-1 and 0 rows after".to_owned()][..]));
     assert_clean(&pg);
 }
+
+/// Runs the Backfill Marshal on `dir` directly, with the facts to look at.
+fn backfill(dir: &Path, pg: &Postgres) -> agents::AgentOutcome {
+    let mut settings = toml::Table::new();
+    settings.insert("database_url".into(), pg.url().into());
+    settings.insert("migrations_dir".into(), "db/migrations".into());
+    settings.insert("seed".into(), "db/seed.sql".into());
+    settings.insert("backfills_dir".into(), "db/backfills".into());
+    let task = agents::AgentTask::new("Backfill Marshal", "migrations", "P2", dir, &dir.join("scratch"), settings);
+    tokio::runtime::Runtime::new().unwrap().block_on(agents::run_task(task))
+}
+
+#[test]
+fn backfills_run_on_seeded_data_and_must_restore_its_row_counts() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, &[
+        ("db/migrations/001_users.up.sql", "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, plan text);\n"),
+        ("db/migrations/001_users.down.sql", "DROP TABLE users;\n"),
+        ("db/seed.sql", "INSERT INTO users VALUES (1, 'a@example.com', NULL), (2, 'b@example.com', 'pro'), (3, 'c@old.example', NULL);\n"),
+        ("db/backfills/001_default_plan.up.sql", "UPDATE users SET plan = 'free' WHERE plan IS NULL;\n"),
+        ("db/backfills/001_default_plan.down.sql", "UPDATE users SET plan = NULL WHERE plan = 'free';\n"),
+        ("db/backfills/002_archive.up.sql", "CREATE TABLE archived_users AS SELECT * FROM users WHERE email LIKE '%@old.example';\nDELETE FROM users WHERE email LIKE '%@old.example';\n"),
+        ("db/backfills/002_archive.down.sql", "INSERT INTO users SELECT * FROM archived_users;\nDROP TABLE archived_users;\n"),
+    ]);
+    let outcome = backfill(p, &pg);
+    assert_eq!(outcome.verdict, agents::Verdict::Pass, "{}", outcome.reason);
+    assert_eq!(outcome.facts["mode"], "backfills");
+    assert_eq!(outcome.facts["prelude"], serde_json::json!(["db/migrations/001_users.up.sql", "db/seed.sql"]));
+    let after_archive = &outcome.facts["steps"][2]["rows"];
+    assert_eq!((after_archive["public.users"].as_i64(), after_archive["public.archived_users"].as_i64()), (Some(2), Some(1)));
+    assert!(outcome.facts["steps"][2]["millis"].is_u64());
+
+    // The down forgets to bring the archived row back.
+    write(p, &[("db/backfills/002_archive.down.sql", "DROP TABLE archived_users;\n")]);
+    let outcome = backfill(p, &pg);
+    assert_eq!(outcome.verdict, agents::Verdict::Fail);
+    assert_eq!(outcome.reason, "reverting backfill 002_archive does not restore the row counts before it: public.users has 2 rows, expected 3");
+    assert_eq!(outcome.facts["problems"][0]["code"], "rows-mismatch");
+    assert_clean(&pg);
+}
+
+#[test]
+fn the_example_service_database_passes_all_three_checks() {
+    let pg = Postgres::start();
+    let service = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service");
+    let scratch = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let base = [("database_url", pg.url()), ("migrations_dir", "db/migrations".to_owned())];
+    let checks: [(&str, &str, &[(&str, &str)]); 3] = [
+        ("Schema Captain", "migrations", &[]),
+        ("Data Plane Owner", "tenant_isolation", &[("seed", "db/seed.sql")]),
+        ("Purge Marshall", "tenant_isolation", &[("seed", "db/seed.sql"), ("purge", "db/purge.sql")]),
+    ];
+    for (agent, kind, extra) in checks {
+        let mut settings = toml::Table::new();
+        for (k, v) in base.iter().map(|(k, v)| (*k, v.as_str())).chain(extra.iter().copied()) {
+            settings.insert(k.into(), v.into());
+        }
+        let task = agents::AgentTask::new(agent, kind, "P2", &service, scratch.path(), settings);
+        let outcome = runtime.block_on(agents::run_task(task));
+        assert_eq!(outcome.verdict, agents::Verdict::Pass, "{agent}: {}", outcome.reason);
+    }
+    assert_clean(&pg);
+}
