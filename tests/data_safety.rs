@@ -130,12 +130,15 @@ fn the_sequence_records_digests_rows_and_schema_files() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), &migrations());
     write(dir.path(), &[("db/seed.sql", "-- users before any migration would fail, so the seed only sets up an extension-free schema\nCREATE SCHEMA audit;\n")]);
-    let mut settings = toml::Table::new();
-    settings.insert("database_url".into(), pg.url().into());
-    settings.insert("migrations_dir".into(), "db/migrations".into());
-    settings.insert("seed".into(), "db/seed.sql".into());
-    let task = agents::AgentTask::new("Schema Captain", "migrations", "P2", dir.path(), &dir.path().join("scratch"), settings);
-    let outcome = tokio::runtime::Runtime::new().unwrap().block_on(agents::run_task(task));
+    let run = || {
+        let mut settings = toml::Table::new();
+        settings.insert("database_url".into(), pg.url().into());
+        settings.insert("migrations_dir".into(), "db/migrations".into());
+        settings.insert("seed".into(), "db/seed.sql".into());
+        let task = agents::AgentTask::new("Schema Captain", "migrations", "P2", dir.path(), &dir.path().join("scratch"), settings);
+        tokio::runtime::Runtime::new().unwrap().block_on(agents::run_task(task))
+    };
+    let outcome = run();
     assert_eq!(outcome.verdict, agents::Verdict::Pass, "{}", outcome.reason);
     let f = &outcome.facts;
     let actions: Vec<&str> = f["steps"].as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
@@ -152,6 +155,19 @@ fn the_sequence_records_digests_rows_and_schema_files() {
     assert!(text.contains("index public.orders_user_idx CREATE INDEX orders_user_idx ON public.orders USING btree (user_id)\n"), "{text}");
     assert!(text.contains("schema audit\n"), "{text}");
     assert!(outcome.files.iter().any(|file| file.name == "002_orders.down.sql"));
+
+    // An index built concurrently runs outside a transaction; an up that fails names its line.
+    write(dir.path(), &[
+        ("db/migrations/003_email_idx.up.sql", "-- conductor:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"),
+        ("db/migrations/003_email_idx.down.sql", "-- conductor:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;\n"),
+        ("db/migrations/004_broken.up.sql", "ALTER TABLE users ADD COLUMN name text;\nINSERT INTO userz VALUES (1);\n"),
+        ("db/migrations/004_broken.down.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+    ]);
+    let outcome = run();
+    assert_eq!(outcome.verdict, agents::Verdict::Fail);
+    assert_eq!(outcome.reason, "migration 004_broken: db/migrations/004_broken.up.sql failed: relation \"userz\" does not exist at line 2");
+    assert_eq!(outcome.facts["problems"].as_array().unwrap().len(), 1, "the three that applied were reverted and applied again: {:#}", outcome.facts["problems"]);
+    assert_eq!(outcome.facts["migrations"][2]["downDigest"], outcome.facts["migrations"][1]["upDigest"]);
     assert_clean(&pg);
 }
 
@@ -265,6 +281,9 @@ fn backfills_run_on_seeded_data_and_must_restore_its_row_counts() {
     assert_clean(&pg);
 }
 
+/// Settings beyond the server and the migrations folder.
+type Settings = [(&'static str, &'static str)];
+
 #[test]
 fn the_example_service_database_passes_all_three_checks() {
     let pg = Postgres::start();
@@ -272,7 +291,7 @@ fn the_example_service_database_passes_all_three_checks() {
     let scratch = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let base = [("database_url", pg.url()), ("migrations_dir", "db/migrations".to_owned())];
-    let checks: [(&str, &str, &[(&str, &str)]); 3] = [
+    let checks: [(&str, &str, &Settings); 3] = [
         ("Schema Captain", "migrations", &[]),
         ("Data Plane Owner", "tenant_isolation", &[("seed", "db/seed.sql")]),
         ("Purge Marshall", "tenant_isolation", &[("seed", "db/seed.sql"), ("purge", "db/purge.sql")]),
