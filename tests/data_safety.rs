@@ -307,3 +307,24 @@ fn the_example_service_database_passes_all_three_checks() {
     }
     assert_clean(&pg);
 }
+
+#[test]
+fn a_check_stopped_at_its_timeout_still_drops_its_scratch_database() {
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("db/migrations/001_slow.up.sql", "SELECT pg_sleep(60);\n"), ("db/migrations/001_slow.down.sql", "SELECT 1;\n")]);
+    let mut settings = toml::Table::new();
+    settings.insert("database_url".into(), pg.url().into());
+    settings.insert("migrations_dir".into(), "db/migrations".into());
+    settings.insert("timeout_seconds".into(), 1.into());
+    let task = agents::AgentTask::new("Schema Captain", "migrations", "P2", dir.path(), &dir.path().join("scratch"), settings);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(agents::run_task(task));
+    assert_eq!(outcome.verdict, agents::Verdict::TimedOut, "{}", outcome.reason);
+    // The cleanup runs on the runtime, which is still alive here.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while pg.psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'conductor_scratch_%'") != "0" {
+        assert!(std::time::Instant::now() < deadline, "the scratch database outlived its check");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -170,12 +170,35 @@ fn error_text(e: &tokio_postgres::Error) -> String {
     text
 }
 
-/// A database made for one check, on the server the URL names.
+/// A database made for one check, on the server the URL names. Dropping
+/// it without [`Scratch::drop_database`] (a check stopped at its timeout)
+/// still drops the database, and the role [`Scratch::own_role`] named, from
+/// a task of their own, as far as the runtime lets it finish.
 pub(crate) struct Scratch {
     /// Its name, `conductor_scratch_<hex>`.
     pub(crate) name: String,
     admin: Client,
     url: DatabaseUrl,
+    role: std::sync::Mutex<Option<String>>,
+    dropped: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.dropped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let role = self.role.lock().ok().and_then(|r| r.clone());
+        runtime.spawn(async move {
+            let Ok(admin) = url.connect(None).await else { return };
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&name))).await;
+            if let Some(role) = role {
+                let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", ident(&role))).await;
+            }
+        });
+    }
 }
 
 impl Scratch {
@@ -188,7 +211,15 @@ impl Scratch {
             .batch_execute(&format!("CREATE DATABASE {}", ident(&name)))
             .await
             .map_err(|e| format!("cannot create the scratch database {name} on {url}: {}; the user needs CREATEDB", sql_error(&e, None)))?;
-        Ok(Self { name, admin, url: url.clone() })
+        Ok(Self { name, admin, url: url.clone(), role: std::sync::Mutex::new(None), dropped: std::sync::atomic::AtomicBool::new(false) })
+    }
+
+    /// Names a cluster-wide role the check created, to be dropped with the
+    /// database if the check is stopped before it drops both.
+    pub(crate) fn own_role(&self, role: &str) {
+        if let Ok(mut slot) = self.role.lock() {
+            *slot = Some(role.to_owned());
+        }
     }
 
     /// A new connection to the scratch database.
@@ -205,12 +236,17 @@ impl Scratch {
     /// Drops the database and creates an empty one under the same name, so
     /// a check can start over from nothing.
     pub(crate) async fn recreate(&self) -> Result<(), String> {
-        self.drop_database().await?;
+        self.drop_now().await?;
         self.admin.batch_execute(&format!("CREATE DATABASE {}", ident(&self.name))).await.map_err(|e| format!("cannot create the scratch database {} again: {}", self.name, sql_error(&e, None)))
     }
 
-    /// Drops the database, ending any session still connected to it.
+    /// Drops the database for good, ending any session still connected to it.
     pub(crate) async fn drop_database(&self) -> Result<(), String> {
+        self.dropped.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.drop_now().await
+    }
+
+    async fn drop_now(&self) -> Result<(), String> {
         self.admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&self.name)))
             .await

@@ -250,6 +250,7 @@ async fn ensure_rows(client: &Client, s: &Settings, table: &Table, tenants: [&st
 }
 
 async fn isolation(scratch: &Scratch, client: &Client, s: &Settings, role: &str, tables: &[Table], tenants: [&str; 2], facts: &mut Value) -> Result<Vec<Problem>, String> {
+    scratch.own_role(role);
     probe::create_role(scratch.admin(), client, role, &s.probe_roles).await?;
     let probe = Probe { role, column: &s.column, setting: &s.setting };
     let mut problems = Vec::new();
