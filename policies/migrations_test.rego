@@ -40,9 +40,19 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": facts_for(agent, verdict),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where the gate reads them: a run of its mode with no findings.
+passing_facts := {
+	"Schema Captain": {"mode": "migrations", "problems": []},
+	"Backfill Marshal": {"mode": "backfills", "problems": []},
+}
+
+facts_for(agent, "pass") := object.get(passing_facts, agent, {})
+
+facts_for(_, verdict) := {} if verdict != "pass"
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -103,4 +113,48 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+with_facts(agent, verdict, facts) := object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})
+
+replaced(agent, verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, verdict, facts)])
+
+deny_with(evidence, settings) := denials if {
+	denials := data.conductor.gates.migrations.deny with input as object.union(gate_input(evidence, passing_prior), {"settings": settings})
+}
+
+missing_down := {"code": "missing-down", "migration": "003_add_index", "message": "migration 003_add_index has no down migration"}
+
+mismatch := {
+	"code": "down-mismatch", "migration": "002_add_email",
+	"message": "reverting migration 002_add_email does not restore the schema before it: left behind column public.users.email text",
+	"differences": {"added": ["column public.users.email text"], "removed": []},
+}
+
+# Each finding denies with the agent and the kind's message, which names the migration.
+test_findings_deny_naming_the_migration if {
+	facts := {"mode": "migrations", "problems": [missing_down, mismatch]}
+	deny_with(replaced("Schema Captain", "fail", facts), {}) == {
+		"Schema Captain: migration 003_add_index has no down migration",
+		"Schema Captain: reverting migration 002_add_email does not restore the schema before it: left behind column public.users.email text",
+	}
+}
+
+# allow_irreversible excuses only the missing down of the migrations it names.
+test_allow_irreversible_excuses_only_a_missing_down if {
+	only_missing := {"mode": "migrations", "problems": [missing_down]}
+	count(deny_with(replaced("Schema Captain", "fail", only_missing), {"allow_irreversible": ["003_add_index"]})) == 0
+	count(deny_with(replaced("Schema Captain", "fail", only_missing), {"allow_irreversible": ["004_other"]})) == 1
+	both := {"mode": "migrations", "problems": [missing_down, mismatch]}
+	count(deny_with(replaced("Schema Captain", "fail", both), {"allow_irreversible": ["003_add_index", "002_add_email"]})) == 1
+}
+
+# A failed check that lists no finding still denies with its reason.
+test_a_failure_without_findings_denies if {
+	deny_with(replaced("Schema Captain", "fail", {"mode": "migrations", "problems": []}), {}) == {"Schema Captain: fail: as filed"}
+}
+
+# Backfill evidence from a run of the migrations folder proves nothing about backfills.
+test_backfill_evidence_must_come_from_a_backfill_run if {
+	deny_with(replaced("Backfill Marshal", "pass", {"mode": "migrations", "problems": []}), {}) == {"Backfill Marshal: no backfills were checked; set backfills_dir"}
 }

@@ -32,9 +32,19 @@ evidence_for(agent, verdict, reason, seq) := {
 	"recordType": record_type[agent],
 	"verdict": verdict,
 	"reason": reason,
-	"facts": {},
+	"facts": facts_for(agent, verdict),
 	"sequence": seq,
 }
+
+# The facts a passing entry carries where the gate reads them: a run of its mode with no findings.
+passing_facts := {
+	"Data Plane Owner": {"mode": "isolation", "problems": []},
+	"Purge Marshall": {"mode": "purge", "problems": []},
+}
+
+facts_for(agent, "pass") := object.get(passing_facts, agent, {})
+
+facts_for(_, verdict) := {} if verdict != "pass"
 
 passing_evidence := [e |
 	some i, agent in agents
@@ -95,4 +105,40 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+with_facts(agent, verdict, facts) := object.union(evidence_for(agent, verdict, "as filed", 99), {"facts": facts})
+
+replaced(agent, verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != agent], [with_facts(agent, verdict, facts)])
+
+deny_with(evidence) := denials if {
+	denials := data.conductor.gates.tenant_isolation.deny with input as gate_input(evidence, passing_prior)
+}
+
+# Each finding denies with the agent and the kind's message, which names the table.
+test_findings_deny_naming_the_table if {
+	facts := {"mode": "isolation", "problems": [
+		{"code": "rls-disabled", "table": "invoices", "message": "table invoices: row-level security is not enabled"},
+		{"code": "cross-tenant-read", "table": "notes", "message": "table notes: tenant acme read 1 row of tenant globex, expected none"},
+	]}
+	deny_with(replaced("Data Plane Owner", "fail", facts)) == {
+		"Data Plane Owner: table invoices: row-level security is not enabled",
+		"Data Plane Owner: table notes: tenant acme read 1 row of tenant globex, expected none",
+	}
+}
+
+# A purge that left rows denies naming the table and the count.
+test_purge_findings_deny if {
+	facts := {"mode": "purge", "problems": [{"code": "purge-incomplete", "table": "invoices", "message": "table invoices: 2 rows of tenant acme remain after the purge, expected none"}]}
+	deny_with(replaced("Purge Marshall", "fail", facts)) == {"Purge Marshall: table invoices: 2 rows of tenant acme remain after the purge, expected none"}
+}
+
+# Purge evidence from an isolation run purged nothing.
+test_purge_evidence_needs_a_purge_run if {
+	deny_with(replaced("Purge Marshall", "pass", {"mode": "isolation", "problems": []})) == {"Purge Marshall: the check ran in mode isolation, but purge-check evidence needs mode purge; set purge to the SQL file that deletes the tenant :'tenant'"}
+}
+
+# A failed check that lists no finding still denies.
+test_a_failure_without_findings_denies if {
+	deny_with(replaced("Data Plane Owner", "fail", {"mode": "isolation", "problems": []})) == {"Data Plane Owner: fail: as filed"}
 }

@@ -3,8 +3,8 @@
 //! cargo-audit, npm audit and pip-audit JSON), Markdown, Prometheus rule
 //! files, readiness release data, the manifests whose version `conductor version`
 //! edits, the `git log -z` records the changelog reads, drill output (JSON lines),
-//! performance results (k6, hyperfine, wrk), flagd flag files and Prometheus
-//! API responses.
+//! performance results (k6, hyperfine, wrk), flagd flag files, Prometheus
+//! API responses and migration file names.
 //!
 //! Each function takes arbitrary bytes, must never panic, and checks a
 //! property of whatever parses. The cargo-fuzz project in `fuzz/` wraps each
@@ -178,12 +178,34 @@ pub fn prometheus_response(data: &[u8]) {
     }
 }
 
+/// Fuzzes the migration file name reader, one name a line, in every
+/// layout: each migration's files are among the names, ids are unique, and
+/// the order of the names does not change the plan.
+pub fn migration_names(data: &[u8]) {
+    use crate::migrations::layout::{LAYOUTS, Layout, plan};
+    let names: Vec<String> = String::from_utf8_lossy(data).lines().map(str::to_owned).collect();
+    let mut reversed = names.clone();
+    reversed.reverse();
+    for choice in LAYOUTS {
+        let layout = Layout::from_setting(choice);
+        let planned = plan(&names, layout);
+        for m in &planned.migrations {
+            assert!(names.contains(&m.up) && m.down.as_ref().is_none_or(|d| names.contains(d)), "{m:?}");
+        }
+        let ids: std::collections::BTreeSet<&str> = planned.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), planned.migrations.len(), "duplicate ids in {:?}", planned.migrations);
+        assert_eq!(plan(&reversed, layout).migrations, planned.migrations, "the order of the names changed the plan");
+    }
+}
+
 /// Valid inputs for every target, for the fuzzer's starting corpus.
 pub fn seeds() -> Vec<Seed> {
-    let seeds: [(&str, &str); 24] = [
+    let seeds: [(&str, &str); 26] = [
         ("prometheus_response", include_str!("slo/testdata/matrix.json")),
         ("prometheus_response", include_str!("slo/testdata/vector-many.json")),
         ("prometheus_response", include_str!("slo/testdata/scalar.json")),
+        ("migration_names", "001_users.up.sql\n001_users.down.sql\n002_orders.up.sql\n20261130_seed.sql\nREADME.md\n"),
+        ("migration_names", "V1__init.sql\nU1__init.sql\nV2__add_email.sql\n2026-11-30-101500_create_users/up.sql\n2026-11-30-101500_create_users/down.sql\n"),
         ("version_manifest", "\u{0}[package]\nname = \"a\"\nversion = \"0.1.0\" # here\n"),
         ("version_manifest", "\u{1}{\"name\": \"a\", \"version\": \"1.2.3\", \"x\": {\"version\": \"0\"}}"),
         ("git_log", "0123456789abcdef\u{0}Ann\u{0}2026-01-01T00:00:00+00:00\u{0}feat(api)!: x\n\nBREAKING CHANGE: y\n\u{0}\nfedcba\u{0}Bo\u{0}2026-01-02T00:00:00+00:00\u{0}oops\n"),
@@ -215,8 +237,9 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 13] = [
+    const HARNESSES: [(&str, Harness); 14] = [
         ("prometheus_response", prometheus_response),
+        ("migration_names", migration_names),
         ("version_manifest", version_manifest),
         ("git_log", git_log),
         ("drill_events", drill_events),
@@ -264,6 +287,18 @@ mod tests {
         }
     }
 
+    /// Random names built from the pieces migration names are made of, so
+    /// the parser meets near-misses as well as real names.
+    #[test]
+    fn migration_names_survive_random_names() {
+        const PIECES: [&str; 16] = ["0", "12", "_", "__", "V", "U", "-", ".up", ".down", ".sql", "/", "up.sql", "down.sql", "name", ".", "\u{e9}"];
+        for seed in 1..400u64 {
+            let bytes = evidence::fuzz::random_bytes(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 48);
+            let text: String = bytes.iter().map(|b| if b % 9 == 0 { "\n" } else { PIECES[usize::from(*b) % PIECES.len()] }).collect();
+            migration_names(text.as_bytes());
+        }
+    }
+
     #[test]
     fn every_seed_parses() {
         for (target, bytes) in seeds() {
@@ -291,6 +326,7 @@ mod tests {
                     crate::slo::response::Data::Vector(s) | crate::slo::response::Data::Matrix(s) => s.len(),
                     _ => 1,
                 }).map_err(|e| e.to_string()),
+                "migration_names" => Ok::<usize, String>(crate::migrations::layout::plan(&String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect::<Vec<_>>(), None).migrations.len()),
                 other => panic!("a seed for no harness: {other}"),
             };
             assert!(parsed.as_ref().is_ok_and(|&n| n > 0), "{target} seed: {parsed:?}");

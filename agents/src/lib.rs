@@ -32,7 +32,9 @@ mod file;
 mod flags;
 mod git;
 mod junit;
+mod migrations;
 mod perf;
+mod postgres;
 mod probe;
 pub mod preflight;
 mod provenance;
@@ -41,6 +43,7 @@ mod sarif;
 mod sign;
 mod slo;
 mod signing_key;
+mod tenant_isolation;
 mod vulnerabilities;
 pub mod rego_tests;
 pub mod roster;
@@ -353,6 +356,8 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(readiness::ReadinessAgent),
         Box::new(changelog::ChangelogAgent),
         Box::new(slo::SloAgent),
+        Box::new(migrations::MigrationsAgent),
+        Box::new(tenant_isolation::TenantIsolationAgent),
     ]
 }
 
