@@ -21,6 +21,13 @@ use crate::promote::release;
 
 const NGINX_INSTALL: &str = "install Debian's nginx (apt-get install nginx); scripts/test.sh does";
 
+/// nginx from PATH, or where Debian puts it (a user's PATH may lack /usr/sbin).
+fn nginx() -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nginx")).find(|p| p.is_file()))
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/nginx"))
+}
+
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/service")
 }
@@ -66,9 +73,22 @@ fn service(version: &str, error_rate: f64) -> (Process, String) {
 /// nginx in a prefix folder of its own, proxying to the upstream `orders`,
 /// all of it on the stable version to begin with.
 struct Nginx {
-    _process: Process,
+    process: Child,
     prefix: tempfile::TempDir,
     port: u16,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // A killed master would leave its workers serving; a stop signal takes them down with it.
+        let _ = Command::new(nginx()).arg("-p").arg(self.prefix.path()).args(["-c", "nginx.conf", "-s", "stop"]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && matches!(self.process.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
 }
 
 impl Nginx {
@@ -86,10 +106,10 @@ impl Nginx {
         );
         std::fs::write(p.join("nginx.conf"), conf).unwrap();
         std::fs::write(p.join("upstream.conf"), format!("upstream orders {{\n    server {stable} weight=100;\n}}\n")).unwrap();
-        let child = Command::new("nginx").arg("-p").arg(p).args(["-c", "nginx.conf"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| panic!("nginx cannot start ({e}); {NGINX_INSTALL}"));
-        let process = Process(child);
+        let process = Command::new(nginx()).arg("-p").arg(p).args(["-c", "nginx.conf"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| panic!("nginx cannot start ({e}); {NGINX_INSTALL}"));
+        let nginx = Self { process, prefix, port };
         wait_for(port, "nginx");
-        Self { _process: process, prefix, port }
+        nginx
     }
 }
 
@@ -164,6 +184,12 @@ recovery_seconds = 30
 name = "error-rate"
 query = '(sum(rate(http_requests_total{{code=~"5.."}}[5s])) or vector(0)) / sum(rate(http_requests_total[5s]))'
 success = "<= 0.02"
+
+[[promotion.analysis.metrics]]
+name = "canary-errors-vs-stable"
+query = 'sum(rate(http_requests_total{{version="1.1.0",code=~"5.."}}[5s])) or vector(0)'
+baseline = 'sum(rate(http_requests_total{{version="1.0.0",code=~"5.."}}[5s])) or vector(0)'
+lookback_seconds = 4
 "#,
         deploy = deploy.display()
     )
@@ -260,6 +286,21 @@ fn a_good_version_goes_10_50_100_and_reaches_ga() {
     let flip = log.as_array().unwrap().last().unwrap();
     assert_eq!((flip["type"].as_str(), flip["phase"].as_str()), (Some("ga-flip"), Some("P8")));
     let decision = log.as_array().unwrap().iter().find(|r| r["type"] == "promotion-decision").unwrap();
+    // Each analysis compared the canary's errors with the stable version's (both none here).
+    let ledger = std::fs::read_to_string(p.join(".conductor/releases/v1.0.0/ledger.intoto.jsonl")).unwrap();
+    let analyses: Vec<Value> = ledger
+        .lines()
+        .filter_map(|l| evidence::record::Record::parse_line(l.as_bytes()).ok())
+        .filter(|r| r.link.record_type == "promotion-analysis")
+        .map(|r| r.statement.predicate)
+        .collect();
+    assert_eq!(analyses.len(), 3);
+    for a in &analyses {
+        let compared = &a["measurements"][0]["metrics"][1];
+        assert_eq!(compared["name"], "canary-errors-vs-stable");
+        assert_eq!(compared["comparison"]["p"], 1.0, "{compared:#}");
+        assert!(compared["comparison"]["canarySamples"].as_u64().unwrap() >= 3, "{compared:#}");
+    }
     assert_eq!(decision["predicateType"], "https://slsa.dev/verification_summary/v1");
     assert_eq!(t.load.errors.load(Ordering::Relaxed), 0, "no request failed during the rollout");
     // The promotion resealed the pack; the new one extends the one promoted from.

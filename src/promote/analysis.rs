@@ -94,6 +94,20 @@ pub struct MetricConfig {
     /// What NaN (0/0, no traffic) counts as.
     #[serde(default)]
     pub nan: NoDataRule,
+    /// The stable version's side of a baseline comparison: a query whose
+    /// samples over `lookback_seconds` are compared with the samples of
+    /// `query` by a Mann-Whitney U test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// How far back the compared samples reach (default 60 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback_seconds: Option<u64>,
+    /// The significance level below which a difference fails (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Which difference counts against the canary (default `increase`).
+    #[serde(default)]
+    pub direction: super::mann_whitney::Direction,
 }
 
 /// What a measurement without a number counts as. Never a success.
@@ -163,8 +177,11 @@ impl Metric {
         let at = |field: &str| format!("promotion.analysis.metrics[{index}].{field}");
         let success = config.success.as_deref().map(Condition::parse).transpose().map_err(|e| format!("{}: {e}", at("success")))?;
         let failure = config.failure.as_deref().map(Condition::parse).transpose().map_err(|e| format!("{}: {e}", at("failure")))?;
-        if success.is_none() && failure.is_none() {
-            return Err(format!("promotion.analysis.metrics[{index}] ({}) has neither success nor failure; add success = \"<= 0.01\" or the like", config.name));
+        if success.is_none() && failure.is_none() && config.baseline.is_none() {
+            return Err(format!("promotion.analysis.metrics[{index}] ({}) has neither success, failure nor baseline; add success = \"<= 0.01\" or the like", config.name));
+        }
+        if config.alpha.is_some_and(|a| !(a > 0.0 && a < 1.0)) {
+            return Err(format!("{}: the significance level must lie between 0 and 1, such as 0.05", at("alpha")));
         }
         Ok(Self { config, success, failure })
     }
@@ -253,12 +270,21 @@ pub struct MetricResult {
     pub phase: Phase,
     /// The message, naming metric, value and condition.
     pub message: String,
+    /// The baseline comparison, when the metric has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<super::mann_whitney::Comparison>,
 }
 
 /// Where measurements come from: Prometheus in a rollout, a script in tests.
 pub trait Provider {
     /// The value of `query` now.
     fn sample(&mut self, query: &str) -> Sample;
+
+    /// The samples of `query` over the last `lookback`, for a baseline comparison.
+    fn series(&mut self, query: &str, lookback: Duration) -> Result<Vec<f64>, String> {
+        let _ = (query, lookback);
+        Err("this source of measurements has no range queries".into())
+    }
 }
 
 /// The analysis of one step.
@@ -331,23 +357,38 @@ pub fn run(config: &AnalysisConfig, metrics: &[Metric], vars: &[(&str, String)],
 }
 
 fn measure(metrics: &[Metric], vars: &[(&str, String)], provider: &mut dyn Provider) -> Measurement {
+    let fill = |q: &str| vars.iter().fold(q.to_owned(), |q, (k, v)| q.replace(&format!("{{{k}}}"), v));
     let results: Vec<MetricResult> = metrics
         .iter()
         .map(|metric| {
-            let query = vars.iter().fold(metric.config.query.clone(), |q, (k, v)| q.replace(&format!("{{{k}}}"), v));
-            let sample = provider.sample(&query);
-            let (phase, message) = metric.judge(&sample);
-            let value = match sample {
-                Sample::Value(v) if v.is_finite() => Some(v),
-                _ => None,
-            };
-            MetricResult { name: metric.config.name.clone(), value, phase, message }
+            let mut judged = Vec::new();
+            let mut value = None;
+            if metric.success.is_some() || metric.failure.is_some() {
+                let sample = provider.sample(&fill(&metric.config.query));
+                judged.push(metric.judge(&sample));
+                value = match sample {
+                    Sample::Value(v) if v.is_finite() => Some(v),
+                    _ => None,
+                };
+            }
+            let comparison = metric.config.baseline.as_deref().map(|b| baseline::judge(metric, &fill(&metric.config.query), &fill(b), provider));
+            let comparison = comparison.map(|(phase, message, c)| {
+                judged.push((phase, message));
+                c
+            });
+            let phase = worst(judged.iter().map(|(p, _)| *p));
+            let message = judged.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ");
+            MetricResult { name: metric.config.name.clone(), value, phase, message, comparison: comparison.flatten() }
         })
         .collect();
-    let has = |p: Phase| results.iter().any(|r| r.phase == p);
-    let phase = [Phase::Failed, Phase::Error, Phase::Inconclusive].into_iter().find(|p| has(*p)).unwrap_or(Phase::Successful);
-    Measurement { phase, metrics: results }
+    Measurement { phase: worst(results.iter().map(|r| r.phase)), metrics: results }
 }
 
+/// Failed before error before inconclusive before successful.
+fn worst(phases: impl Iterator<Item = Phase> + Clone) -> Phase {
+    [Phase::Failed, Phase::Error, Phase::Inconclusive].into_iter().find(|p| phases.clone().any(|q| q == *p)).unwrap_or(Phase::Successful)
+}
+
+mod baseline;
 #[cfg(test)]
 mod tests;

@@ -36,4 +36,13 @@ impl Provider for PrometheusProvider {
             Err(e) => Sample::Error(e),
         }
     }
+
+    fn series(&mut self, query: &str, lookback: Duration) -> Result<Vec<f64>, String> {
+        let end = crate::workspace::now().map_err(|e| format!("{e:#}"))?;
+        let secs = i64::try_from(lookback.as_secs()).unwrap_or(i64::MAX);
+        let start = evidence::timestamp::Timestamp::from_unix(end.unix().saturating_sub(secs)).map_err(|e| e.to_string())?;
+        // One sample a second, at most 300 of them.
+        let step = (lookback.as_secs() / 300).max(1);
+        self.runtime.block_on(agents::range_values(&self.url, query, start, end, step, QUERY_TIMEOUT))
+    }
 }

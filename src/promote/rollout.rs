@@ -171,7 +171,7 @@ mod tests {
 
     fn setup() -> (AnalysisConfig, Vec<Metric>) {
         let config = AnalysisConfig { interval_seconds: 0, initial_delay_seconds: 0, count: 2, failure_limit: 0, consecutive_error_limit: 4, inconclusive_limit: 0, consecutive_success_limit: 0, recovery_seconds: None, prometheus_url: String::new(), metrics: vec![] };
-        let metric = MetricConfig { name: "error-rate".into(), query: "errors weight={weight}".into(), success: Some("<= 0.01".into()), failure: None, no_data: NoDataRule::Inconclusive, nan: NoDataRule::Inconclusive };
+        let metric = MetricConfig { name: "error-rate".into(), query: "errors weight={weight}".into(), success: Some("<= 0.01".into()), failure: None, no_data: NoDataRule::Inconclusive, nan: NoDataRule::Inconclusive, baseline: None, lookback_seconds: None, alpha: None, direction: Default::default() };
         (config, vec![Metric::new(metric, 0).unwrap()])
     }
 

@@ -19,6 +19,8 @@ if [ "$stable" -gt 0 ]; then echo "    server $STABLE_ADDR weight=$stable;" >> "
 if [ "$weight" -gt 0 ]; then echo "    server $CANARY_ADDR weight=$weight;" >> "$tmp"; fi
 echo "}" >> "$tmp"
 mv "$tmp" "$NGINX_PREFIX/upstream.conf"
-nginx -p "$NGINX_PREFIX" -c nginx.conf -t -q
-nginx -p "$NGINX_PREFIX" -c nginx.conf -s reload
+# Debian puts nginx in /usr/sbin, which a user's PATH may lack.
+nginx="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+"$nginx" -p "$NGINX_PREFIX" -c nginx.conf -t -q
+"$nginx" -p "$NGINX_PREFIX" -c nginx.conf -s reload
 echo "$service: canary $weight%, stable $stable%"

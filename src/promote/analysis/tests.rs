@@ -1,4 +1,5 @@
 use super::*;
+use crate::promote::mann_whitney::Direction;
 
 /// Gives the scripted samples in order, the last one repeating.
 struct Script(Vec<Sample>, usize);
@@ -19,6 +20,10 @@ fn metric(success: Option<&str>, failure: Option<&str>) -> Metric {
         failure: failure.map(str::to_owned),
         no_data: NoDataRule::Inconclusive,
         nan: NoDataRule::Inconclusive,
+        baseline: None,
+        lookback_seconds: None,
+        alpha: None,
+        direction: Direction::Increase,
     };
     Metric::new(config, 0).unwrap()
 }
@@ -53,8 +58,10 @@ fn conditions_parse_and_name_their_mistake() {
     assert!(Condition::parse(">=0.99").unwrap().holds(0.995));
     assert!(Condition::parse("=< 1").unwrap_err().contains("does not start with"));
     assert!(Condition::parse("< lots").unwrap_err().contains("the limit is not a number"));
-    let none = MetricConfig { name: "x".into(), query: "up".into(), success: None, failure: None, no_data: NoDataRule::Fail, nan: NoDataRule::Fail };
-    assert!(Metric::new(none, 2).unwrap_err().starts_with("promotion.analysis.metrics[2] (x) has neither success nor failure"));
+    let none = MetricConfig { name: "x".into(), query: "up".into(), success: None, failure: None, no_data: NoDataRule::Fail, nan: NoDataRule::Fail, baseline: None, lookback_seconds: None, alpha: None, direction: Direction::Increase };
+    assert!(Metric::new(none.clone(), 2).unwrap_err().starts_with("promotion.analysis.metrics[2] (x) has neither success, failure nor baseline"));
+    let bad_alpha = MetricConfig { baseline: Some("up".into()), alpha: Some(5.0), ..none };
+    assert!(Metric::new(bad_alpha, 0).unwrap_err().contains("alpha: the significance level must lie between 0 and 1"));
 }
 
 #[test]
@@ -134,4 +141,49 @@ fn recovery_waits_for_one_good_measurement() {
     assert_eq!((run.phase, run.measurements.len()), (Phase::Successful, 3));
     let run = analyse(&recovery, &m, vec![Value(0.2)]);
     assert_eq!((run.phase, run.measurements.len()), (Phase::Failed, 5));
+}
+
+/// Canary and baseline samples by query.
+struct Series(Vec<f64>, Vec<f64>);
+
+impl Provider for Series {
+    fn sample(&mut self, _query: &str) -> Sample {
+        Value(0.0)
+    }
+    fn series(&mut self, query: &str, lookback: Duration) -> Result<Vec<f64>, String> {
+        assert_eq!(lookback, Duration::from_secs(30));
+        Ok(if query.contains("canary") { self.0.clone() } else { self.1.clone() })
+    }
+}
+
+fn compared(canary: Vec<f64>, baseline: Vec<f64>) -> Measurement {
+    let config = MetricConfig {
+        name: "latency".into(),
+        query: "p99{track=\"canary\"}".into(),
+        success: None,
+        failure: None,
+        no_data: NoDataRule::Inconclusive,
+        nan: NoDataRule::Inconclusive,
+        baseline: Some("p99{track=\"stable\"}".into()),
+        lookback_seconds: Some(30),
+        alpha: None,
+        direction: Direction::Increase,
+    };
+    measure(&[Metric::new(config, 0).unwrap()], &[], &mut Series(canary, baseline))
+}
+
+#[test]
+fn a_canary_significantly_worse_than_its_baseline_fails() {
+    let m = compared(vec![0.31, 0.29, 0.35, 0.33, 0.30, 0.34], vec![0.20, 0.21, 0.19, 0.22, 0.20, 0.18]);
+    assert_eq!(m.phase, Phase::Failed);
+    let r = &m.metrics[0];
+    assert!(r.message.starts_with("latency: canary median 0.32 vs baseline median 0.2 over 30 s: higher than the baseline, Mann-Whitney U p = "), "{}", r.message);
+    assert!(r.comparison.unwrap().p < 0.05);
+    let same = compared(vec![0.20, 0.22, 0.19, 0.21], vec![0.21, 0.20, 0.22, 0.19]);
+    assert_eq!(same.phase, Phase::Successful, "{}", same.metrics[0].message);
+    let better = compared(vec![0.10, 0.11, 0.09, 0.12], vec![0.21, 0.20, 0.22, 0.19]);
+    assert_eq!(better.phase, Phase::Successful, "only a rise counts against the canary: {}", better.metrics[0].message);
+    let few = compared(vec![0.3, 0.3], vec![0.2, 0.2, 0.2]);
+    assert_eq!(few.phase, Phase::Inconclusive);
+    assert!(few.metrics[0].message.contains("2 canary and 3 baseline samples over 30 s, fewer than 3"), "{}", few.metrics[0].message);
 }
