@@ -26,7 +26,7 @@ record_type := {
 }
 
 kind := {
-	"Cost/FinOps": "file",
+	"Cost/FinOps": "cost",
 	"Preview Concierge": "command",
 	"Visual/Accessibility QE": "command",
 	"Mobile/Edge QE": "junit",
@@ -103,4 +103,33 @@ test_no_evidence_denies_everything if {
 	every agent in agents {
 		sprintf("%s: no evidence recorded", [agent]) in denials
 	}
+}
+
+cost_facts := {
+	"currency": "EUR",
+	"totalMonthlyCost": 204.25,
+	"pastTotalMonthlyCost": 180,
+	"increase": 0.1347222,
+	"maxMonthlyCost": 200,
+	"maxIncrease": 0.1,
+}
+
+with_cost(verdict, facts) := array.concat([e | some e in passing_evidence; e.agent != "Cost/FinOps"], [object.union(evidence_for("Cost/FinOps", verdict, "as filed", 100), {"facts": facts})])
+
+# Over the budget and over the rise: both named with value and limit.
+test_an_estimate_over_its_budget_and_rise_denies_naming_both if {
+	denials := data.conductor.gates.preview_budget.deny with input as gate_input(with_cost("fail", cost_facts), passing_prior)
+	denials == {
+		"Cost/FinOps: 204.25 EUR a month is over the budget of 200",
+		"Cost/FinOps: the monthly cost rose 13.5% on the previous 180 EUR, over the limit of 10%",
+	}
+}
+
+# The gate's own thresholds decide in either direction.
+test_the_gate_thresholds_override_the_agent_limits if {
+	loose := object.union(gate_input(with_cost("fail", cost_facts), passing_prior), {"settings": {"max_monthly_cost": 250, "max_increase": 0.2}})
+	count(data.conductor.gates.preview_budget.deny) == 0 with input as loose
+	passing := object.union(cost_facts, {"maxMonthlyCost": 300, "maxIncrease": null})
+	tight := object.union(gate_input(with_cost("pass", passing), passing_prior), {"settings": {"max_monthly_cost": 150}})
+	data.conductor.gates.preview_budget.deny == {"Cost/FinOps: 204.25 EUR a month is over the budget of 150"} with input as tight
 }

@@ -15,7 +15,24 @@ cd "$work/service"
 
 # The service itself, for the Probe Master's synthetic probes.
 PORT=18080 python3 app.py & service=$!
-trap 'kill $service 2>/dev/null || true' EXIT
+
+# A scratch PostgreSQL for the P2 data-safety agents (DATABASE_URL), when it is
+# installed. PostgreSQL refuses to run as root, so under root it runs as postgres.
+pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+[ -x "$pgbin/initdb" ] || pgbin="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
+stop_pg() { :; }
+if [ -x "$pgbin/initdb" ] && [ -x "$pgbin/pg_ctl" ]; then
+  pgdir="$(mktemp -d)"
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdir"; as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
+  "${as_pg[@]}" "$pgbin/initdb" --auth=trust -U postgres -D "$pgdir/data" >/dev/null
+  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -o "-k $pgdir -p 15432 -c listen_addresses=127.0.0.1" -l "$pgdir/server.log" -w start >/dev/null
+  export DATABASE_URL="postgres://postgres@127.0.0.1:15432/postgres"
+  stop_pg() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+else
+  echo "PostgreSQL is not installed (apt-get install postgresql): the P2 data-safety gates will fail saying so"
+fi
+trap 'kill $service 2>/dev/null || true; stop_pg' EXIT
 
 export CONDUCTOR_KEY_PASSPHRASE="${CONDUCTOR_KEY_PASSPHRASE:-demo passphrase}"
 conductor keygen --out keys/notary

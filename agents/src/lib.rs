@@ -25,6 +25,7 @@ mod artifacts;
 mod authz;
 pub mod changelog;
 mod command;
+mod cost;
 mod coverage;
 mod docs;
 mod drill;
@@ -356,6 +357,7 @@ pub fn kinds() -> Vec<Box<dyn Agent>> {
         Box::new(readiness::ReadinessAgent),
         Box::new(changelog::ChangelogAgent),
         Box::new(slo::SloAgent),
+        Box::new(cost::CostAgent),
         Box::new(migrations::MigrationsAgent),
         Box::new(tenant_isolation::TenantIsolationAgent),
     ]
