@@ -157,42 +157,14 @@ fn get_ok(port: u16, path: &str) -> bool {
     response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
 }
 
-/// The promotion wiring: the example's nginx driver scripts, and the whole
-/// service's error rate over the last five seconds as the analysis.
+/// The example service's own `[promotion]` (from its conductor.toml, to the
+/// end of the file), with its driver scripts found in the example and its
+/// analysis reading `prometheus`.
 fn promotion_config(prometheus: &str) -> String {
-    let deploy = example().join("deploy");
-    format!(
-        r#"
-[promotion]
-service = "orders"
-steps = [10, 50, 100]
-
-[promotion.driver]
-kind = "command"
-set_weight = "{deploy}/set-weight.sh {{service}} {{weight}}"
-rollback = "{deploy}/rollback.sh {{service}}"
-status = "{deploy}/status.sh {{service}}"
-
-[promotion.analysis]
-prometheus_url = "{prometheus}"
-interval_seconds = 2
-initial_delay_seconds = 5
-count = 2
-recovery_seconds = 30
-
-[[promotion.analysis.metrics]]
-name = "error-rate"
-query = '(sum(rate(http_requests_total{{code=~"5.."}}[5s])) or vector(0)) / sum(rate(http_requests_total[5s]))'
-success = "<= 0.02"
-
-[[promotion.analysis.metrics]]
-name = "canary-errors-vs-stable"
-query = 'sum(rate(http_requests_total{{version="1.1.0",code=~"5.."}}[5s])) or vector(0)'
-baseline = 'sum(rate(http_requests_total{{version="1.0.0",code=~"5.."}}[5s])) or vector(0)'
-lookback_seconds = 4
-"#,
-        deploy = deploy.display()
-    )
+    let example_config = std::fs::read_to_string(example().join("conductor.toml")).unwrap();
+    let section = &example_config[example_config.find("\n[promotion]\n").expect("the example configures its promotion")..];
+    let deploy = format!("\"{}/", example().join("deploy").display());
+    section.replace("\"deploy/", &deploy).replace("http://127.0.0.1:18390", prometheus)
 }
 
 /// A cleared release of the Checker repository, wired to promote through
@@ -243,9 +215,11 @@ struct Target {
     prometheus: Prometheus,
 }
 
+/// The canary reports the version being promoted, as the analysis's
+/// `{version}` expects; the stable version an earlier one.
 fn target(canary_error_rate: f64) -> Target {
-    let (stable_process, stable) = service("1.0.0", 0.0);
-    let (canary_process, canary) = service("1.1.0", canary_error_rate);
+    let (stable_process, stable) = service("v0.9.0", 0.0);
+    let (canary_process, canary) = service("v1.0.0", canary_error_rate);
     let prometheus = Prometheus::scraping(&[stable.as_str(), canary.as_str()]);
     let nginx = Nginx::start(&stable);
     let load = Load::start(nginx.port);

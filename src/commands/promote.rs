@@ -65,7 +65,7 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
     let (mut driver, mut provider) = (driver(&promotion), PrometheusProvider::new(&moving.analysis.prometheus_url)?);
     let finish = flow::start(&promotion, &pack, &cleared, &mut driver, &mut provider, &mut sleep)?;
     let resealed = reseal(&ws, &release, &pack)?;
-    finished(&args, &ws.repo, &plan, finish, &resealed)
+    finished(&args, &ws.repo, &plan, finish, (&pack, &resealed))
 }
 
 fn driver(promotion: &Promotion<'_>) -> CommandDriver {
@@ -105,7 +105,7 @@ fn resume(args: &PromoteArgs, ws: &Workspace, release: &workspace::Release, trus
     let finish = flow::resume(&promotion, &decider, decision.as_str(), reason, &mut driver, &mut provider, &mut sleep)?;
     let pack = args.pack.clone().unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
     let resealed = reseal(ws, release, &pack)?;
-    finished(args, repo, plan, finish, &resealed)
+    finished(args, repo, plan, finish, (&pack, &resealed))
 }
 
 /// The pack promoted from, resealed with the promotion's records beside it
@@ -117,7 +117,7 @@ fn reseal(ws: &Workspace, release: &workspace::Release, pack: &Path) -> Result<P
     Ok(out)
 }
 
-fn finished(args: &PromoteArgs, repo: &Path, plan: &Plan, finish: Finish, resealed: &Path) -> Result<Exit> {
+fn finished(args: &PromoteArgs, repo: &Path, plan: &Plan, finish: Finish, (promoted_from, resealed): (&Path, &Path)) -> Result<Exit> {
     let (verdict, state, exit) = match &finish {
         Finish::Promoted => ("promoted", None, Exit::Success),
         Finish::Paused(s) => ("paused", Some(s), Exit::Paused),
@@ -127,15 +127,16 @@ fn finished(args: &PromoteArgs, repo: &Path, plan: &Plan, finish: Finish, reseal
         println!("{}", serde_json::to_string_pretty(&json!({"verdict": verdict, "plan": plan, "state": state, "pack": resealed.display().to_string()}))?);
         return Ok(exit);
     }
-    println!("the promotion's records are sealed into {}, which extends the pack promoted from (check with `conductor verify {} --trust trust.toml --extends PACK`)", resealed.display(), resealed.display());
+
     match &finish {
         Finish::Promoted => println!("promoted: {} takes {}% of traffic", plan.service, plan.steps.last().copied().unwrap_or(100)),
-        Finish::Paused(s) => println!("paused at step {} ({}%): {}\ncontinue or abort with `conductor promote --resume --decision continue|abort --key KEY --reason TEXT`", s.step, s.weight, s.reason),
+        Finish::Paused(s) => println!("paused: {}\ncontinue or abort with `conductor promote --resume --decision continue|abort --key KEY --reason TEXT`", s.reason),
         Finish::Aborted(s) => {
             let incident = flow::incident_path(repo, s).map(|p| p.display().to_string()).unwrap_or_default();
-            println!("ABORTED at step {} ({}%): {}\nrolled back; incident record {incident}", s.step, s.weight, s.reason);
+            println!("ABORTED: {}\nrolled back; incident record {incident}", s.reason);
         }
     }
+    println!("the promotion's records are sealed into {}; `conductor verify {} --trust trust.toml --extends {}` proves it extends the pack promoted from", resealed.display(), resealed.display(), promoted_from.display());
     Ok(exit)
 }
 

@@ -189,15 +189,16 @@ impl Metric {
     /// Judges one value (or its absence) the way Argo Rollouts does.
     pub fn judge(&self, value: &Sample) -> (Phase, String) {
         let name = &self.config.name;
-        let v = match value {
+        let raw = match value {
             Sample::Value(v) if v.is_nan() => return (self.config.nan.phase(), format!("{name}: NaN (nan = {})", self.config.nan.as_str())),
             Sample::Value(v) => *v,
             Sample::NoData => return (self.config.no_data.phase(), format!("{name}: no data (no_data = {})", self.config.no_data.as_str())),
             Sample::Error(e) => return (Phase::Error, format!("{name}: {e}")),
         };
-        let success = self.success.map(|c| c.holds(v));
-        let failure = self.failure.map(|c| c.holds(v));
+        let success = self.success.map(|c| c.holds(raw));
+        let failure = self.failure.map(|c| c.holds(raw));
         let shown = |c: Option<Condition>| c.map(|c| c.to_string()).unwrap_or_default();
+        let v = figure(raw);
         match (success, failure) {
             (_, Some(true)) => (Phase::Failed, format!("{name} = {v} meets the failure condition {}", shown(self.failure))),
             (Some(false), None) => (Phase::Failed, format!("{name} = {v} does not meet the success condition {}", shown(self.success))),
@@ -205,6 +206,16 @@ impl Metric {
             _ => (Phase::Successful, format!("{name} = {v}")),
         }
     }
+}
+
+/// A measured value for messages: four significant digits, no trailing zeros.
+pub fn figure(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 impl NoDataRule {

@@ -117,9 +117,12 @@ pub fn roll_back(
     record("promotion-rollback", json!({"step": step + 1, "weight": weight, "reason": reason, "action": rollback}))?;
     let (recovered, recovery) = if rollback.succeeded() {
         wait(Duration::from_secs(rollout.analysis.interval_seconds));
-        let run = analysis::run(&rollout.analysis.recovery(), rollout.metrics, &with_weight(&rollout.vars, 0), provider, wait);
+        let recovery = rollout.analysis.recovery();
+        let run = analysis::run(&recovery, rollout.metrics, &with_weight(&rollout.vars, 0), provider, wait);
         record("promotion-recovery", json!({"phase": run.phase, "reason": run.reason, "measurements": run.measurements}))?;
-        (run.phase == Phase::Successful, run.reason)
+        let last = run.measurements.last().map(|m| m.metrics.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")).unwrap_or_default();
+        let said = format!("measurement {} of at most {}: {last}", run.measurements.len(), recovery.count);
+        (run.phase == Phase::Successful, said)
     } else {
         (false, format!("the rollback itself failed: {}", rollback.failure()))
     };

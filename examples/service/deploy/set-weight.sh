@@ -4,7 +4,8 @@
 # upstream in $NGINX_PREFIX/upstream.conf and reloading nginx.
 #   usage: set-weight.sh SERVICE WEIGHT
 #   needs: NGINX_PREFIX (the prefix folder holding nginx.conf), STABLE_ADDR and
-#          CANARY_ADDR (host:port of the two versions)
+#          CANARY_ADDR (host:port of the two versions); NGINX_BIN, when nginx is
+#          not on PATH or in /usr/sbin (not NGINX, which nginx itself reads)
 set -eu
 service="$1" weight="$2"
 : "${NGINX_PREFIX:?set NGINX_PREFIX to the folder holding nginx.conf}"
@@ -20,7 +21,7 @@ if [ "$weight" -gt 0 ]; then echo "    server $CANARY_ADDR weight=$weight;" >> "
 echo "}" >> "$tmp"
 mv "$tmp" "$NGINX_PREFIX/upstream.conf"
 # Debian puts nginx in /usr/sbin, which a user's PATH may lack.
-nginx="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
+nginx="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 "$nginx" -p "$NGINX_PREFIX" -c nginx.conf -t -q
 "$nginx" -p "$NGINX_PREFIX" -c nginx.conf -s reload
 echo "$service: canary $weight%, stable $stable%"

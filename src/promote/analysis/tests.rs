@@ -187,3 +187,12 @@ fn a_canary_significantly_worse_than_its_baseline_fails() {
     assert_eq!(few.phase, Phase::Inconclusive);
     assert!(few.metrics[0].message.contains("2 canary and 3 baseline samples over 30 s, fewer than 3"), "{}", few.metrics[0].message);
 }
+
+#[test]
+fn figures_keep_four_significant_digits() {
+    assert_eq!(figure(0.09331924766348054), "0.09332");
+    assert_eq!(figure(0.2), "0.2");
+    assert_eq!(figure(1234.5678), "1235");
+    assert_eq!(figure(0.0), "0");
+    assert_eq!(figure(f64::INFINITY), "inf");
+}
