@@ -15,8 +15,9 @@ command -v python3 >/dev/null || missing+=(python3 python3-venv)
 # and tenant_isolation kinds.
 { command -v prometheus && command -v promtool; } >/dev/null || missing+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
-# nginx, for the promotion tests' weighted canary upstream.
+# nginx, for the promotion tests' weighted canary upstream; nats-server, for the JetStream bus.
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
