@@ -414,6 +414,7 @@ fn ensure_pack(data: &Path, p: &Params) -> AnyResult<bool> {
         trust_root: trust.digest(),
         seal_key: &key,
         approvals: &evidence::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release),
+        index_html: None,
     };
     let summary = write_pack(&data.join("pack.zip"), &input)?;
     println!("  sealed {} records, {} files, root {}", summary.records, summary.files, summary.root);

@@ -27,6 +27,9 @@ pub enum Command {
     Log(LogArgs),
     /// Seal the ledger into a deterministic evidence pack.
     Pack(PackArgs),
+    /// Write the release report: Markdown (reports/release-<version>.md) or
+    /// the self-contained HTML page every pack holds as index.html.
+    Report(ReportArgs),
     /// Verify a pack offline against a trust root.
     Verify(VerifyArgs),
     /// Move a torn last record (left by a killed writer) aside so the ledger can continue.
@@ -144,6 +147,17 @@ pub struct LogArgs {
 #[derive(Debug, clap::Args)]
 pub struct PackArgs {
     /// Where to write the pack (default: evidence-<version>.zip).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `conductor report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write the HTML page instead of Markdown.
+    #[arg(long)]
+    pub html: bool,
+    /// Where to write it (default: reports/release-<version>.md, or release-<version>.html with --html).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -15,6 +15,7 @@ mod history;
 mod passphrase;
 mod phases;
 mod promote;
+mod report;
 mod run;
 mod workspace;
 

@@ -61,6 +61,7 @@ fn build(dir: &Path) {
         trust_root: trust.digest(),
         seal_key: &key,
         approvals: &evidence::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release()),
+        index_html: None,
     };
     evidence::pack::write_pack(&dir.join("sealed.zip"), &input).unwrap();
 }

@@ -17,6 +17,7 @@ mod prometheus;
 mod promote;
 mod provenance;
 mod readiness;
+mod report;
 mod rollout;
 mod run;
 mod sbom;

@@ -250,6 +250,7 @@ pub fn seed_corpus(work_dir: &Path) -> Result<Seeds, Box<dyn std::error::Error>>
         trust_root: trust.digest(),
         seal_key: &key,
         approvals: &crate::approval::ApprovalsMatrix::of(&records, trust, &release),
+        index_html: None,
     };
     write_pack(&pack_path, &input)?;
 

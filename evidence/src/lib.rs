@@ -45,6 +45,7 @@
 //!     trust_root: trust.digest(),
 //!     seal_key: &key,
 //!     approvals: &approval::ApprovalsMatrix::of(ledger.records(), &trust, &release),
+//!     index_html: None,
 //! };
 //! pack::write_pack(&out, &input)?;
 //! let outcome = verify::verify(&out, &trust, &verify::Options::default())?;

@@ -15,6 +15,7 @@ mod preflight;
 mod promote;
 mod readiness;
 mod repair;
+pub(crate) mod report;
 mod run;
 mod sbom;
 mod scan_secrets;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Attest(args) => attest::run(args),
         Command::Log(args) => log::run(args),
         Command::Pack(args) => pack::run(args),
+        Command::Report(args) => report::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Repair => repair::run(),
         Command::Plan(args) => plan::run(args),

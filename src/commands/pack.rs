@@ -27,6 +27,7 @@ pub(crate) fn seal(ws: &Workspace, release: &workspace::Release, out: &std::path
     let key = release.key()?;
     let public_keys: Vec<_> = trust.keys().map(|k| k.key.clone()).chain([key.public_key().clone()]).collect();
     let approvals = crate::approvals::matrix(&ws.repo, ledger.records(), &trust, &release.state.binding)?;
+    let page = index_page(ws, release, ledger.records())?;
     let input = SealInput {
         records: ledger.records(),
         release: &release.state.binding,
@@ -35,6 +36,19 @@ pub(crate) fn seal(ws: &Workspace, release: &workspace::Release, out: &std::path
         trust_root: trust.digest(),
         seal_key: &key,
         approvals: &approvals,
+        index_html: Some(page.as_bytes()),
     };
     Ok(write_pack(out, &input)?)
+}
+
+/// The pack's `index.html`: the release report, its evidence where the pack keeps it.
+fn index_page(ws: &Workspace, release: &workspace::Release, records: &[evidence::record::Record]) -> Result<String> {
+    let locations = vec![
+        ("ledger".to_owned(), evidence::pack::LEDGER.to_owned()),
+        ("evidence files, by digest".to_owned(), "evidence/sha256/".to_owned()),
+        ("SLO snapshots and charts".to_owned(), "slo/<record type>/".to_owned()),
+        ("signed manifest of every file".to_owned(), evidence::pack::MANIFEST.to_owned()),
+    ];
+    let report = crate::commands::report::build(ws, release, records, locations)?;
+    Ok(crate::report::html(&report))
 }

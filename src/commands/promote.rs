@@ -47,6 +47,7 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
     let cleared = match preconditions::check(&pack, &trust, &phases, &plan.ga_phase, &target)? {
         Err(blockers) => {
             render_blocked(&args, &pack, &target, &blockers)?;
+            write_report(&ws, &release);
             return Ok(Exit::Failed);
         }
         Ok(cleared) => cleared,
@@ -65,6 +66,7 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
     let (mut driver, mut provider) = (driver(&promotion), PrometheusProvider::new(&moving.analysis.prometheus_url)?);
     let finish = flow::start(&promotion, &pack, &cleared, &mut driver, &mut provider, &mut sleep)?;
     let resealed = reseal(&ws, &release, &pack)?;
+    write_report(&ws, &release);
     finished(&args, &ws.repo, &plan, finish, (&pack, &resealed))
 }
 
@@ -105,7 +107,16 @@ fn resume(args: &PromoteArgs, ws: &Workspace, release: &workspace::Release, trus
     let finish = flow::resume(&promotion, &decider, decision.as_str(), reason, &mut driver, &mut provider, &mut sleep)?;
     let pack = args.pack.clone().unwrap_or_else(|| PathBuf::from(format!("evidence-{}.zip", release.state.binding.version)));
     let resealed = reseal(ws, release, &pack)?;
+    write_report(ws, release);
     finished(args, repo, plan, finish, (&pack, &resealed))
+}
+
+/// The release report, rewritten after every promotion; a failure to write
+/// it is said, and changes nothing about the promotion.
+fn write_report(ws: &Workspace, release: &workspace::Release) {
+    if let Err(e) = crate::commands::report::write_markdown(ws, release) {
+        eprintln!("warning: the release report could not be written: {e:#}");
+    }
 }
 
 /// The pack promoted from, resealed with the promotion's records beside it

@@ -28,6 +28,12 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let mut progress = Progress::new(&plan, args.json);
     let bus = std::sync::Arc::new(crate::bus::LocalBus::default());
     let reports = runtime.block_on(run_phases(&ctx, bus, &selected, &mut progress))?;
+    // The report is written whatever the gates said; a blocked release needs it most.
+    match crate::commands::report::write_markdown(&ws, &ctx.release) {
+        Ok(path) if !args.json => println!("report: {}", path.strip_prefix(&ws.repo).unwrap_or(&path).display()),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: the release report could not be written: {e:#}"),
+    }
     if args.json {
         let out: Vec<Value> = reports.iter().map(report_json).collect();
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -18,6 +18,8 @@ pub const LEDGER: &str = "ledger/ledger.intoto.jsonl";
 pub const CHECKPOINT: &str = "ledger/checkpoint";
 /// One RFC 9162 inclusion proof per record, JSON lines.
 pub const PROOFS: &str = "ledger/inclusion-proofs.jsonl";
+/// The release's page for people, when the packer renders one.
+pub const INDEX_HTML: &str = "index.html";
 /// The key name in the checkpoint's note signature line.
 pub const NOTE_KEY_NAME: &str = "conductor-seal";
 

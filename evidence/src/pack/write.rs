@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::{CHECKPOINT, InclusionProof, LEDGER, MANIFEST, NOTE_KEY_NAME, PROOFS, SHA256SUMS, origin, readable_copies};
+use super::{CHECKPOINT, INDEX_HTML, InclusionProof, LEDGER, MANIFEST, NOTE_KEY_NAME, PROOFS, SHA256SUMS, origin, readable_copies};
 use crate::approval::APPROVALS_MATRIX;
 use crate::checkpoint::{Checkpoint, sign_note};
 use crate::digest::{HashingWriter, Sha256};
@@ -36,6 +36,9 @@ pub struct SealInput<'a> {
     pub seal_key: &'a SecretKey,
     /// The approvals matrix, stored as `approvals_matrix.json`.
     pub approvals: &'a crate::approval::ApprovalsMatrix,
+    /// The release's page for people, stored as `index.html` when given. It
+    /// must depend only on the other inputs, so the pack stays deterministic.
+    pub index_html: Option<&'a [u8]>,
 }
 
 /// What was written.
@@ -155,11 +158,15 @@ fn write_zip(temp: &Path, input: &SealInput<'_>, seal: &ed25519_dalek::SigningKe
     let time = zip_time(last);
     let mut entries: Vec<FileEntry> = Vec::new();
     let evidence = evidence_files(input.records);
-    // Entries go out sorted by path: approvals_matrix.json < evidence/ < keys/ < ledger/, then
+    // Entries go out in the order approvals_matrix.json, index.html, evidence/, keys/, ledger/,
     // the readable copies (slo/), then the manifest.
     let matrix = input.approvals.to_json();
     add_bytes(&mut zip, APPROVALS_MATRIX, &matrix, time, CompressionMethod::Deflated)?;
     entries.push(FileEntry { path: APPROVALS_MATRIX.to_owned(), size: matrix.len() as u64, sha256: Sha256::of(&matrix) });
+    if let Some(page) = input.index_html {
+        add_bytes(&mut zip, INDEX_HTML, page, time, CompressionMethod::Deflated)?;
+        entries.push(FileEntry { path: INDEX_HTML.to_owned(), size: page.len() as u64, sha256: Sha256::of(page) });
+    }
     for (digest, name) in &evidence {
         let path = format!("evidence/sha256/{digest}");
         entries.push(copy_evidence(&mut zip, input.store, *digest, name, &path, time)?);

@@ -296,7 +296,7 @@ mod tests {
         ledger.append(draft, &release, Timestamp::from_unix(1_800_000_000).unwrap(), &key).unwrap();
         let nobody = crate::trust::TrustRoot::parse("version = 1\n", "trust.toml").unwrap();
         let approvals = crate::approval::ApprovalsMatrix::of(ledger.records(), &nobody, &release);
-        let input = crate::pack::SealInput { records: ledger.records(), release: &release, store: &store, public_keys: &[], trust_root: Sha256([0; 32]), seal_key: &key, approvals: &approvals };
+        let input = crate::pack::SealInput { records: ledger.records(), release: &release, store: &store, public_keys: &[], trust_root: Sha256([0; 32]), seal_key: &key, approvals: &approvals, index_html: None };
         let out = dir.join("pack.zip");
         crate::pack::write_pack(&out, &input).unwrap();
         out

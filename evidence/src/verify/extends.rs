@@ -97,6 +97,7 @@ mod tests {
             trust_root: trust.digest(),
             seal_key: &key,
             approvals: &crate::approval::ApprovalsMatrix::of(ledger.records(), &trust, release),
+            index_html: None,
         };
         let out = folder.join("pack.zip");
         crate::pack::write_pack(&out, &input).unwrap();

@@ -164,7 +164,7 @@ mod tests {
         ledger.append(draft, &release(), Timestamp::from_unix(1_800_000_000).unwrap(), &key).unwrap();
         let trust = crate::trust::TrustRoot::parse(&crate::trust::starter("notary", key.public_key(), None), "trust.toml").unwrap();
         let approvals = crate::approval::ApprovalsMatrix::of(ledger.records(), &trust, &release());
-        let input = crate::pack::SealInput { records: ledger.records(), release: &release(), store: &store, public_keys: &[], trust_root: trust.digest(), seal_key: &key, approvals: &approvals };
+        let input = crate::pack::SealInput { records: ledger.records(), release: &release(), store: &store, public_keys: &[], trust_root: trust.digest(), seal_key: &key, approvals: &approvals, index_html: None };
         let out = dir.path().join("pack.zip");
         crate::pack::write_pack(&out, &input).unwrap();
         let mut reader = PackReader::open(&out, crate::pack::Limits::default()).unwrap();
