@@ -34,6 +34,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Move a torn last record (left by a killed writer) aside so the ledger can continue.
     Repair,
+    /// Check the signed access log beside the packs and list who read what, when and why.
+    AccessLog(AccessLogArgs),
     /// Show the phases in run order, their gates and the agents that feed them.
     Plan(PlanArgs),
     /// Run phases: agents do their checks, gates decide, everything is recorded.
@@ -390,6 +392,26 @@ pub struct VerifyArgs {
     /// (every earlier record still present, unchanged, in order).
     #[arg(long, value_name = "EARLIER_PACK")]
     pub extends: Option<std::path::PathBuf>,
+    /// Why the pack is read: appended, with who and when, to the signed
+    /// access log beside the pack (access-log.jsonl).
+    #[arg(long, requires = "key")]
+    pub reason: Option<String>,
+    /// The reader's private key, which signs the access log entry.
+    #[arg(long, requires = "reason")]
+    pub key: Option<PathBuf>,
+}
+
+/// `conductor access-log`.
+#[derive(Debug, clap::Args)]
+pub struct AccessLogArgs {
+    /// The log (default: access-log.jsonl in the current folder).
+    pub log: Option<PathBuf>,
+    /// The trust root whose keys signed the entries.
+    #[arg(long)]
+    pub trust: PathBuf,
+    /// Print the entries as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `scan-secrets` reads.

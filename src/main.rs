@@ -3,6 +3,7 @@
 //! exit code: 0 success, 1 a check or verification failed, 2 bad usage or
 //! unusable input, 3 promotion rolled back.
 
+mod access_log;
 mod approvals;
 mod builtin;
 mod bus;

@@ -1,5 +1,6 @@
 //! Integration tests, one module per concern.
 
+mod access;
 mod cab;
 mod changelog;
 mod cli;

@@ -1,6 +1,7 @@
 //! One file per verb; each turns parsed arguments into library calls and
 //! renders the outcome.
 
+mod access_log;
 mod approve;
 mod attest;
 mod cab;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Report(args) => report::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Repair => repair::run(),
+        Command::AccessLog(args) => access_log::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Run(args) => run::run(args),

@@ -46,8 +46,19 @@ fn check(args: &VerifyArgs) -> Result<Exit> {
     if extension.as_ref().is_some_and(|e| e.is_err()) || gates.as_ref().is_some_and(|g| !g.mismatches.is_empty()) {
         exit = Exit::Failed;
     }
+    let access = match (&args.reason, &args.key) {
+        (Some(reason), Some(key)) => {
+            let key = crate::workspace::load_secret_key(key)?;
+            let verdict = if exit == Exit::Success { "verified" } else { "failed" };
+            Some(crate::access_log::append(&args.pack, reason, &key, &trust, verdict, crate::workspace::now()?)?)
+        }
+        _ => None,
+    };
     if args.json {
         let mut out = to_json(args, report, manifest);
+        if let Some(entry) = &access {
+            out["accessLog"] = json!({"file": crate::access_log::path_for(&args.pack).display().to_string(), "entry": entry});
+        }
         out["gates"] = gates_json(gates.as_ref());
         if gates.as_ref().is_some_and(|g| !g.mismatches.is_empty()) {
             out["verdict"] = "failed".into();
@@ -61,6 +72,9 @@ fn check(args: &VerifyArgs) -> Result<Exit> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_human(args, report, manifest, extension.as_ref(), gates.as_ref());
+        if let Some(entry) = &access {
+            println!("access by {} recorded in {}: {}", entry.who, crate::access_log::path_for(&args.pack).display(), entry.reason);
+        }
     }
     Ok(exit)
 }
