@@ -9,9 +9,21 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "conductor", version, about, long_about = None)]
 pub struct Cli {
+    /// How logs on standard error look: readable text, or JSON lines carrying the release.
+    #[arg(long, value_enum, global = true, default_value = "text")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The shape of the logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event, with the release's version, commit and environment.
+    Json,
 }
 
 /// The verbs.

@@ -18,6 +18,7 @@ mod phases;
 mod promote;
 mod report;
 mod run;
+mod telemetry;
 mod workspace;
 
 use std::process::ExitCode;
@@ -42,7 +43,11 @@ pub enum Exit {
 fn main() -> ExitCode {
     restore_sigpipe();
     let args = cli::Cli::parse();
-    match commands::run(args) {
+    let telemetry = telemetry::Telemetry::init(args.log_format);
+    let outcome = commands::run(args);
+    // The last spans and metrics are exported here, once no runtime is running.
+    telemetry.shutdown();
+    match outcome {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(err) => {
             eprintln!("error: {err:#}");

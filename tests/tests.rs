@@ -26,4 +26,5 @@ mod sign;
 mod slo;
 mod secrets;
 mod tamper;
+mod telemetry;
 mod version;

@@ -27,6 +27,7 @@ use crate::workspace::{self, Workspace};
 pub fn run(args: PromoteArgs) -> Result<Exit> {
     let ws = Workspace::discover()?;
     let release = ws.current()?;
+    let _span = crate::telemetry::release_span("promote", &release.state.binding).entered();
     let roster = Roster::load(&ws.repo)?;
     let phases = PhasePlan::load(&ws.repo, &roster)?;
     let config = Config::load(&ws.repo, &roster, &phases)?;

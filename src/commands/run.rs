@@ -27,7 +27,13 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut progress = Progress::new(&plan, args.json);
     let bus = std::sync::Arc::new(crate::bus::LocalBus::default());
-    let reports = runtime.block_on(run_phases(&ctx, bus, &selected, &mut progress))?;
+    let span = crate::telemetry::release_span("run", &ctx.release.state.binding);
+    let reports = {
+        let _entered = span.enter();
+        let mut traced = crate::telemetry::Traced::new(&mut progress);
+        runtime.block_on(run_phases(&ctx, bus, &selected, &mut traced))?
+    };
+    drop(span);
     // The report is written whatever the gates said; a blocked release needs it most.
     match crate::commands::report::write_markdown(&ws, &ctx.release) {
         Ok(path) if !args.json => println!("report: {}", path.strip_prefix(&ws.repo).unwrap_or(&path).display()),

@@ -72,6 +72,8 @@ pub type Recorder<'r> = dyn FnMut(&str, Value) -> Result<()> + 'r;
 pub fn roll(rollout: &Rollout<'_>, driver: &mut dyn Driver, provider: &mut dyn Provider, wait: &mut dyn FnMut(Duration), record: &mut Recorder<'_>) -> Result<Ending> {
     let mut kpis = Vec::new();
     for (step, &weight) in rollout.steps.iter().enumerate().skip(rollout.from) {
+        let span = tracing::info_span!("promotion_step", step = step + 1, weight);
+        let _entered = span.enter();
         let action = driver.set_weight(weight);
         // What the driver reports after the change, when it can tell.
         let status = if action.succeeded() { driver.status() } else { None };
@@ -83,6 +85,7 @@ pub fn roll(rollout: &Rollout<'_>, driver: &mut dyn Driver, provider: &mut dyn P
         let run = analysis::run(rollout.analysis, rollout.metrics, &with_weight(&rollout.vars, weight), provider, wait);
         record("promotion-analysis", json!({"step": step + 1, "weight": weight, "phase": run.phase, "reason": run.reason, "measurements": run.measurements}))?;
         let reason = format!("step {} ({weight}%): {}", step + 1, run.reason);
+        tracing::info!(phase = ?run.phase, "{reason}");
         match run.phase {
             Phase::Successful => kpis = run.measurements.last().map(|m| m.metrics.clone()).unwrap_or_default(),
             Phase::Inconclusive => {
@@ -113,6 +116,8 @@ pub fn roll_back(
     wait: &mut dyn FnMut(Duration),
     record: &mut Recorder<'_>,
 ) -> Result<Abort> {
+    let _entered = tracing::info_span!("promotion_rollback", step = step + 1, weight).entered();
+    tracing::warn!("rolling back: {reason}");
     let rollback = driver.rollback();
     record("promotion-rollback", json!({"step": step + 1, "weight": weight, "reason": reason, "action": rollback}))?;
     let (recovered, recovery) = if rollback.succeeded() {
