@@ -44,4 +44,7 @@ conductor run --all || echo "some gates failed; the reasons are above"
 conductor pack --out "$work/evidence-v1.0.0.zip"
 conductor verify "$work/evidence-v1.0.0.zip" --trust trust.toml
 conductor status
-echo "pack: $work/evidence-v1.0.0.zip"
+# The release report, and the pack's page for people (open index.html from the unzipped pack).
+conductor report >/dev/null
+echo "report: $work/service/reports/release-v1.0.0.md"
+echo "pack: $work/evidence-v1.0.0.zip (its index.html opens in a browser)"

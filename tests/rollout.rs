@@ -306,6 +306,11 @@ fn a_version_that_raises_its_error_rate_is_rolled_back_at_the_first_step() {
     let types = ledger_types(p);
     assert!(types.ends_with(&["promotion-rollback".into(), "promotion-recovery".into(), "incident".into()]), "{types:?}");
     assert!(!types.contains(&"promotion-step".into()) || types.iter().filter(|t| *t == "promotion-step").count() == 1);
+    // The release report says so and links the incident record.
+    let md = std::fs::read_to_string(p.join("reports/release-v1.0.0.md")).unwrap();
+    assert!(md.starts_with("# Release v1.0.0 (prod): ABORTED\n"), "{md}");
+    assert!(md.contains(&format!("- Incident: [{0}](../{0})", report["state"]["incident"].as_str().unwrap())), "{md}");
+    assert!(md.contains("| promotion-rollback |"), "{md}");
     // The resealed pack holds the incident record and extends the one promoted from.
     let out = conductor(p, &["verify", "evidence-v1.0.0-promotion.zip", "--trust", "trust.toml", "--extends", "evidence-v1.0.0.zip"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
