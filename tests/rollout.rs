@@ -195,6 +195,21 @@ fn promote(dir: &Path, nginx: &Nginx, stable: &str, canary: &str) -> (i32, Value
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
+/// `promote` without --json, insisting its output contains `expect`.
+fn promote_text(dir: &Path, nginx: &Nginx, stable: &str, canary: &str, expect: &str) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conductor"))
+        .current_dir(dir)
+        .arg("promote")
+        .env("NGINX_PREFIX", nginx.prefix.path())
+        .env("STABLE_ADDR", stable)
+        .env("CANARY_ADDR", canary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains(expect), "{stdout}");
+    (out.status.code().unwrap_or(-1), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 fn upstream(nginx: &Nginx) -> String {
     std::fs::read_to_string(nginx.prefix.path().join("upstream.conf")).unwrap()
 }
@@ -306,6 +321,9 @@ fn a_version_that_raises_its_error_rate_is_rolled_back_at_the_first_step() {
     let types = ledger_types(p);
     assert!(types.ends_with(&["promotion-rollback".into(), "promotion-recovery".into(), "incident".into()]), "{types:?}");
     assert!(!types.contains(&"promotion-step".into()) || types.iter().filter(|t| *t == "promotion-step").count() == 1);
+    // An aborted release is not promoted again.
+    let (code, _, _) = promote_text(p, &t.nginx, &t.stable, &t.canary, "was ABORTED: step 1 (10%)");
+    assert_eq!(code, 1);
     // The release report says so and links the incident record.
     let md = std::fs::read_to_string(p.join("reports/release-v1.0.0.md")).unwrap();
     assert!(md.starts_with("# Release v1.0.0 (prod): ABORTED\n"), "{md}");

@@ -39,6 +39,17 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
         let moving = config.promotion.moving().map_err(|e| anyhow!("{file}: {e}"))?;
         return resume(&args, &ws, &release, &trust, &plan, &moving);
     }
+    if !args.dry_run
+        && let Some(state) = flow::PromotionState::load(&release)?
+    {
+        let why = match state.state.as_str() {
+            "paused" => format!("the promotion of {} is paused at step {} ({}%); continue or abort it with `conductor promote --resume --decision continue|abort`", binding.version, state.step, state.weight),
+            "aborted" => format!("{} was ABORTED: {}; promote a new release", binding.version, state.reason),
+            _ => format!("{} is already promoted: {}", binding.version, state.reason),
+        };
+        println!("promotion refused: {why}");
+        return Ok(Exit::Failed);
+    }
     let target = Target {
         version: args.version.clone().unwrap_or_else(|| binding.version.clone()),
         commit: args.commit.clone().unwrap_or_else(|| binding.commit.clone()),
