@@ -69,3 +69,4 @@ pub mod store;
 pub mod timestamp;
 pub mod trust;
 pub mod verify;
+pub mod worker;
