@@ -202,7 +202,13 @@ impl Connection {
     pub async fn next(&self, stream: &str, name: &str, expires: Duration) -> Result<Option<jetstream::Message>, NatsError> {
         let subject = format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}");
         let body = serde_json::json!({ "batch": 1, "expires": u64::try_from(expires.as_nanos()).unwrap_or(u64::MAX) });
-        let request = async_nats::Request::new().payload(body.to_string().into()).timeout(Some(expires + Duration::from_secs(2)));
+        // A delivered message arrives under its own subject, not the inbox's,
+        // so the request needs an inbox subscription of its own rather than
+        // the client's shared request inbox, which routes replies by subject.
+        let request = async_nats::Request::new()
+            .payload(body.to_string().into())
+            .inbox(self.client.new_inbox())
+            .timeout(Some(expires + Duration::from_secs(2)));
         let message = self.client.send_request(subject, request).await.map_err(|e| jetstream_error(format!("pulling from {name}"), e))?;
         // Status replies (no messages, request expired) carry no delivery.
         let delivered = message.status.is_none() && message.reply.as_ref().is_some_and(|r| r.as_str().starts_with("$JS.ACK."));

@@ -88,17 +88,18 @@ pub async fn serve(connection: Connection, config: WorkerConfig, events: mpsc::U
     Ok(())
 }
 
-/// Takes one task at a time from `consumer` whenever a slot is free.
+/// Takes one task at a time from `consumer` whenever a slot is free. The
+/// loop only waits for a free slot before pulling and takes the slot once it
+/// has a task, so idle agents never hold slots; a task that loses the race
+/// for the last slot waits for it, kept in progress meanwhile.
 async fn pull(connection: Connection, consumer: String, config: Arc<WorkerConfig>, limit: Arc<Semaphore>, events: mpsc::UnboundedSender<WorkerEvent>) {
     loop {
-        let Ok(slot) = Arc::clone(&limit).acquire_owned().await else { return };
+        let Ok(free) = limit.acquire().await else { return };
+        drop(free);
         match connection.next(TASKS_STREAM, &consumer, PULL_WAIT).await {
             Ok(Some(message)) => {
-                let (connection, config, events) = (connection.clone(), Arc::clone(&config), events.clone());
-                tokio::spawn(async move {
-                    handle(&connection, message, &config, &events).await;
-                    drop(slot);
-                });
+                let (connection, config, events, limit) = (connection.clone(), Arc::clone(&config), events.clone(), Arc::clone(&limit));
+                tokio::spawn(async move { handle(&connection, message, &config, &events, &limit).await });
             }
             Ok(None) => {}
             Err(e) => {
@@ -111,7 +112,7 @@ async fn pull(connection: Connection, consumer: String, config: Arc<WorkerConfig
 
 /// Runs one delivered task, keeps it while it runs, stores the signed
 /// result, then acks. A worker that dies before the ack has its task redelivered.
-async fn handle(connection: &Connection, message: jetstream::Message, config: &WorkerConfig, events: &mpsc::UnboundedSender<WorkerEvent>) {
+async fn handle(connection: &Connection, message: jetstream::Message, config: &WorkerConfig, events: &mpsc::UnboundedSender<WorkerEvent>, limit: &Semaphore) {
     let Some(ack) = message.message.reply.as_ref().map(|r| r.as_str().to_owned()) else { return };
     let delivery = message.info().map_or(1, |i| i.delivered);
     let reply = message.message.headers.as_ref().and_then(|h| h.get(REPLY_HEADER)).map(|v| v.as_str().to_owned());
@@ -121,8 +122,9 @@ async fn handle(connection: &Connection, message: jetstream::Message, config: &W
         let _ = connection.acknowledge(&ack, b"+TERM").await;
         return;
     };
-    let _ = events.send(WorkerEvent::Started { agent: agent.clone(), task_id: task_id.clone(), delivery });
     let keep = tokio::spawn(keep_in_progress(connection.clone(), ack.clone(), config.ack_wait / 3));
+    let Ok(_slot) = limit.acquire().await else { return };
+    let _ = events.send(WorkerEvent::Started { agent: agent.clone(), task_id: task_id.clone(), delivery });
     let scratch = config.scratch.join(&task_id);
     let facts = TaskFacts { correlation_id, task_id: task_id.clone(), phase: phase.clone(), agent: agent.clone(), kind: kind.clone(), release: release.binding.clone() };
     let task = AgentTask::new(&agent, &kind, &phase, &config.repo, &scratch, settings).with_release(*release);
