@@ -192,7 +192,7 @@ fn signer(envelope: &Envelope, payload: &[u8], trust: &TrustRoot, at: Timestamp,
             Some(AttestationError::KeyRevoked { key_id, name, reason: reason.to_owned() })
         } else if !key.valid_at(at) {
             Some(AttestationError::KeyOutsideValidity { key_id, name, at })
-        } else if !envelope.signature_bytes(i).ok().is_some_and(|bytes| key.key.verify(&message, &bytes).is_ok()) {
+        } else if envelope.signature_bytes(i).ok().is_none_or(|bytes| key.key.verify(&message, &bytes).is_err()) {
             Some(AttestationError::SignatureInvalid { key_id, name })
         } else if !key.kinds.allows(&outcome.kind) {
             Some(AttestationError::KindNotAllowed { key_id, name, kind: outcome.kind.clone() })
