@@ -173,11 +173,15 @@ fn finish(child: Child) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// The ledger of the (only) release in `dir`.
+fn ledger(dir: &Path) -> PathBuf {
+    let release = std::fs::read_dir(dir.join(".conductor/releases")).unwrap().next().unwrap().unwrap().path();
+    release.join("ledger.intoto.jsonl")
+}
+
 /// The agent outcome records of the current release, by agent.
 fn outcomes(dir: &Path) -> Vec<(String, Value)> {
-    let releases = dir.join(".conductor/releases");
-    let release = std::fs::read_dir(&releases).unwrap().next().unwrap().unwrap().path();
-    let records: Vec<Record> = evidence::ledger::read_records(&release.join("ledger.intoto.jsonl")).unwrap();
+    let records: Vec<Record> = evidence::ledger::read_records(&ledger(dir)).unwrap();
     records
         .into_iter()
         .filter(|r| r.statement.predicate_type == "https://conductor.dev/attestation/agent-outcome/v1")
@@ -222,6 +226,27 @@ fn a_phase_runs_its_agents_in_two_worker_processes_each_signing_with_its_own_key
     let (code, report) = release.verify(&release.pack(), &narrowed);
     assert_eq!(code, 1);
     assert_eq!(codes(&report), ["worker-kind-not-allowed"], "{report:#}");
+
+    // A release-key holder who records another verdict than the worker signed is caught.
+    let ledger_path = ledger(p);
+    let records = evidence::ledger::read_records(&ledger_path).unwrap();
+    let signed = records.iter().find(|r| r.statement.predicate["agent"] == "Identity/SSO").unwrap();
+    let mut predicate = signed.statement.predicate.clone();
+    predicate["verdict"] = "fail".into();
+    let draft = evidence::record::RecordDraft {
+        phase: signed.link.phase.clone(),
+        record_type: signed.link.record_type.clone(),
+        predicate_type: signed.statement.predicate_type.clone(),
+        predicate,
+        subjects: vec![],
+        evidence: signed.link.evidence.clone(),
+    };
+    let mut ledger = evidence::ledger::Ledger::open(&ledger_path).unwrap();
+    ledger.append(draft, &signed.link.release, signed.link.recorded_at, &release.key()).unwrap();
+    drop(ledger);
+    let (code, report) = release.verify(&release.pack(), &release.trust());
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["worker-attestation-mismatch"], "{report:#}");
 }
 
 #[test]
@@ -340,4 +365,26 @@ fn two_releases_share_one_server_and_workers_without_crossing() {
         let (code, report) = release.verify(&release.pack(), &release.trust());
         assert_eq!(code, 0, "{version}: {report:#}");
     }
+}
+
+#[test]
+fn a_result_signed_by_a_key_the_trust_root_does_not_list_is_refused() {
+    let server = NatsServer::start();
+    let release = Release::new();
+    let p = release.path();
+    two_agent_phase(p, "true", "true", "");
+    worker_key(&release, "listed", "[\"command\"]");
+    // Generated but never added to trust.toml.
+    ok(p, &["keygen", "--out", "keys/stranger", "--no-encrypt"]);
+    let _listed = Worker::start(p, &server.url(), "Identity/SSO", "keys/listed.key", 30);
+    let _stranger = Worker::start(p, &server.url(), "Blue Team Sentinel", "keys/stranger.key", 30);
+    let (code, report) = run_over(p, &server.url(), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let blue = report[0]["agents"].as_array().unwrap().iter().find(|a| a["agent"] == "Blue Team Sentinel").unwrap().clone();
+    assert_eq!(blue["verdict"], "error");
+    let reason = blue["reason"].as_str().unwrap();
+    assert!(reason.starts_with("the result from worker keys/stranger.key was refused:") && reason.contains("does not list"), "{reason}");
+    assert_eq!(report[0]["gates"][0]["passed"], false);
+    let (code, report) = release.verify(&release.pack(), &release.trust());
+    assert_eq!(code, 0, "the refusal is itself verifiable evidence: {report:#}");
 }
