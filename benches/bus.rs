@@ -213,7 +213,7 @@ struct Server {
 impl Server {
     fn start(store: &Path) -> AnyResult<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new("nats-server")
+        let child = Command::new(nats_server())
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(store)
             .stdout(Stdio::null())
@@ -274,4 +274,9 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Debian installs nats-server in /usr/sbin, which is not on every user's PATH.
+fn nats_server() -> &'static str {
+    if Path::new("/usr/sbin/nats-server").exists() { "/usr/sbin/nats-server" } else { "nats-server" }
 }

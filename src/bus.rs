@@ -2,8 +2,8 @@
 //!
 //! Messages are typed and serialisable, carry the run's correlation id, and
 //! name agent work by an idempotent task id, so a transport that delivers at
-//! least once (NATS JetStream) can sit behind the same [`Bus`] trait as the
-//! in-process one here.
+//! least once (NATS JetStream, [`crate::nats::bus::NatsBus`]) sits behind the
+//! same [`Bus`] trait as the in-process one here.
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -144,7 +144,9 @@ async fn run_phase(
             evidence: if reads_evidence { history::release_evidence(notary.ledger.records(), &phase.id) } else { Vec::new() },
         };
         let settings = ctx.config.task_settings(&ctx.roster, name, &phase.id);
-        pending.insert(task_id.clone(), Pending { agent: name.to_owned(), timeout: agents::AgentTask::new(name, &kind, &phase.id, &ctx.repo, &ctx.repo, settings.clone()).timeout });
+        // The timeout the task gets wherever it runs, read from its settings as the agent reads it.
+        let timeout = agents::AgentTask::new(name, &kind, &phase.id, &ctx.repo, &ctx.repo, settings.clone()).timeout;
+        pending.insert(task_id.clone(), Pending { agent: name.to_owned(), timeout });
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;
     }
     observer.phase_started(phase, pending.len());

@@ -58,7 +58,7 @@ impl NatsServer {
 }
 
 fn spawn_server(port: u16, store: &Path) -> Child {
-    Command::new("nats-server")
+    Command::new(nats_server())
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
         .arg(store)
         .stdout(Stdio::null())
@@ -387,4 +387,9 @@ fn a_result_signed_by_a_key_the_trust_root_does_not_list_is_refused() {
     assert_eq!(report[0]["gates"][0]["passed"], false);
     let (code, report) = release.verify(&release.pack(), &release.trust());
     assert_eq!(code, 0, "the refusal is itself verifiable evidence: {report:#}");
+}
+
+/// Debian installs nats-server in /usr/sbin, which is not on every user's PATH.
+fn nats_server() -> &'static str {
+    if Path::new("/usr/sbin/nats-server").exists() { "/usr/sbin/nats-server" } else { "nats-server" }
 }

@@ -123,7 +123,8 @@ async fn handle(connection: &Connection, message: jetstream::Message, config: &W
         return;
     };
     let keep = tokio::spawn(keep_in_progress(connection.clone(), ack.clone(), config.ack_wait / 3));
-    let Ok(_slot) = limit.acquire().await else { return };
+    // The semaphore is never closed, so the slot is always had in the end.
+    let _slot = limit.acquire().await.ok();
     let _ = events.send(WorkerEvent::Started { agent: agent.clone(), task_id: task_id.clone(), delivery });
     let scratch = config.scratch.join(&task_id);
     let facts = TaskFacts { correlation_id, task_id: task_id.clone(), phase: phase.clone(), agent: agent.clone(), kind: kind.clone(), release: release.binding.clone() };
