@@ -17,7 +17,8 @@
 //! its own store (Debian's `nats-server`; the bench stops with the install
 //! hint without it); a git repository whose roster is `BENCH_TASKS` agents of
 //! kind `file` (each ingests its own tiny input) and whose `phases/P0.toml`
-//! gates them all; a notary key, a worker key trusted for kind `file`, a
+//! gates them all (P1..P8 become phases of one unused filler agent, since the
+//! roster replaces the built-in one); a notary key, a worker key trusted for kind `file`, a
 //! started release.
 //!
 //! Timed: `conductor run --phase P0` on a fresh copy of the repository, once
@@ -159,6 +160,13 @@ fn prepare(conductor: &Path, repo: &Path, agents: usize, kind: &str) -> AnyResul
     }
     let phase = format!("id = \"P0\"\nname = \"Bench\"\nrequires = []\n\n[[gate]]\nid = \"supply_chain\"\npolicy = \"supply_chain\"\nagents = [{}]\nneeds = [{}]\n", names.join(", "), needs.join(", "));
     fs::write(repo.join("phases/P0.toml"), phase)?;
+    // The roster replaces the built-in one, so the other phases, never run
+    // here, each gate one filler agent instead of the built-in agents.
+    roster.push_str("\n[[agent]]\nname = \"Bench Filler\"\nkind = \"file\"\nphases = [\"P1\", \"P2\", \"P3\", \"P4\", \"P5\", \"P6\", \"P7\", \"P8\"]\nrecord_type = \"bench-filler\"\ninputs = [\"path\"]\nsummary = \"never run\"\n");
+    for n in 1..=8 {
+        let filler = format!("id = \"P{n}\"\nname = \"Unused {n}\"\nrequires = []\n\n[[gate]]\nid = \"unused_{n}\"\npolicy = \"supply_chain\"\nagents = [\"Bench Filler\"]\nneeds = [\"bench-filler\"]\n");
+        fs::write(repo.join(format!("phases/P{n}.toml")), filler)?;
+    }
     fs::write(repo.join("agents/roster.toml"), roster)?;
     fs::write(repo.join("conductor.toml"), config)?;
     git(repo, &["init", "-q", "-b", "main"])?;
