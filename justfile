@@ -20,6 +20,10 @@ bench bytes="1073741824":
 bench-run:
     cargo bench --bench orchestration
 
+# Tasks per second through NATS JetStream against the in-process bus, and the time to notice a dead worker, e.g. `just bench-bus 200`.
+bench-bus tasks="40":
+    BENCH_TASKS={{tasks}} cargo bench --bench bus
+
 # Secret scanning against gitleaks and kingfisher (installed into target/bench-secrets/venv), e.g. `just bench-secrets 64`.
 bench-secrets mb="256":
     BENCH_SECRETS_MB={{mb}} cargo bench --bench secrets

@@ -2,10 +2,11 @@
 //!
 //! Messages are typed and serialisable, carry the run's correlation id, and
 //! name agent work by an idempotent task id, so a transport that delivers at
-//! least once (NATS JetStream) can sit behind the same [`Bus`] trait as the
-//! in-process one here.
+//! least once (NATS JetStream, [`crate::nats::bus::NatsBus`]) sits behind the
+//! same [`Bus`] trait as the in-process one here.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -73,11 +74,27 @@ pub struct OutcomeMessage {
     pub facts: serde_json::Value,
     /// (name, path) of each evidence file.
     pub files: Vec<(String, std::path::PathBuf)>,
+    /// The signature of the worker on another host that produced it; none
+    /// for agents run in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerSignature>,
+}
+
+/// A worker's signed statement of an outcome, checked against the trust
+/// root when it arrived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSignature {
+    /// The worker key's id.
+    pub key_id: String,
+    /// The trust root's name for the key.
+    pub name: String,
+    /// The DSSE envelope of its worker-outcome statement.
+    pub attestation: evidence::dsse::Envelope,
 }
 
 impl From<agents::AgentOutcome> for OutcomeMessage {
     fn from(o: agents::AgentOutcome) -> Self {
-        Self { verdict: o.verdict, reason: o.reason, facts: o.facts, files: o.files.into_iter().map(|f| (f.name, f.path)).collect() }
+        Self { verdict: o.verdict, reason: o.reason, facts: o.facts, files: o.files.into_iter().map(|f| (f.name, f.path)).collect(), worker: None }
     }
 }
 
@@ -103,11 +120,22 @@ pub trait Bus: Send + Sync {
     async fn publish(&self, envelope: Envelope) -> Result<(), BusError>;
     /// A new subscription.
     fn subscribe(&self) -> Subscription;
+    /// Whether agent tasks run in this process, so the run starts its own
+    /// worker pool; a bus to workers on other hosts says no.
+    fn runs_agents_here(&self) -> bool {
+        true
+    }
+    /// How long past a task's timeout the run waits for its result before
+    /// failing it: the in-process pool enforces timeouts itself, remote
+    /// workers may die and have their task redelivered.
+    fn grace(&self) -> Duration {
+        Duration::from_secs(30)
+    }
 }
 
 /// A stream of envelopes.
 pub struct Subscription {
-    receiver: mpsc::UnboundedReceiver<Envelope>,
+    pub(crate) receiver: mpsc::UnboundedReceiver<Envelope>,
 }
 
 impl Subscription {

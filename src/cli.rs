@@ -84,6 +84,9 @@ pub enum Command {
     Version(VersionArgs),
     /// Keep a Changelog release notes from Conventional Commits, by release tag.
     Changelog(ChangelogArgs),
+    /// Run agents for any release that asks for them over NATS JetStream,
+    /// signing each outcome with this worker's key.
+    Worker(WorkerArgs),
     /// Work with the gate policies (built-in and the repository's `policies/`).
     Policy {
         /// What to do with them.
@@ -329,6 +332,46 @@ pub struct RunArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Dispatch agent tasks through NATS JetStream at this address
+    /// (`nats://HOST:PORT`) to `conductor worker`s instead of running them
+    /// in-process. Credentials come from CONDUCTOR_NATS_* variables.
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
+    /// With --bus: how long past an agent's timeout to wait for its result
+    /// (a dead worker's task is redelivered meanwhile) before failing it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub task_grace: u64,
+}
+
+/// `conductor worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The NATS server (`nats://HOST:PORT`). Credentials come from
+    /// CONDUCTOR_NATS_* variables, never from the URL.
+    #[arg(long, value_name = "URL")]
+    pub bus: String,
+    /// Roster names or agent kinds to serve, separated by commas; a kind
+    /// stands for every roster agent of that kind.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub agents: Vec<String>,
+    /// The worker's private key; its public key goes into the verifier's
+    /// trust.toml with the `kinds` it may attest.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The folder agents run in and whose roster names the agents.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Tasks run at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallelism: usize,
+    /// Seconds a task may go unacknowledged before it is given to another
+    /// worker; the worker reports progress every third of it while an agent
+    /// runs. Applies when this worker creates an agent's consumer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub ack_wait: u64,
+    /// The name results carry, for people (the host name by default).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// `conductor readiness`.

@@ -13,6 +13,7 @@ mod config;
 mod gates;
 mod git;
 mod history;
+mod nats;
 mod passphrase;
 mod phases;
 mod promote;

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use agents::{AgentTask, Roster, Verdict};
 use anyhow::{Context, Result};
@@ -76,7 +77,7 @@ pub trait RunObserver {
 pub async fn run_phases(ctx: &RunContext, bus: Arc<dyn Bus>, phases: &[&Phase], observer: &mut dyn RunObserver) -> Result<Vec<PhaseReport>> {
     let mut notary = Notary { ledger: Ledger::open(&ctx.release.ledger_path())?, ctx };
     let mut inbox = bus.subscribe();
-    let worker = tokio::spawn(worker(Arc::clone(&bus), bus.subscribe(), ctx.repo.clone(), ctx.release.dir.join("scratch")));
+    let worker = bus.runs_agents_here().then(|| tokio::spawn(worker(Arc::clone(&bus), bus.subscribe(), ctx.repo.clone(), ctx.release.dir.join("scratch"))));
     // The policies do not change during a run, so every phase's gates are
     // decided by one engine, compiled when the first gate is decided (each
     // evaluation sets its own input and starts from clean evaluation state).
@@ -90,7 +91,9 @@ pub async fn run_phases(ctx: &RunContext, bus: Arc<dyn Bus>, phases: &[&Phase], 
         observer.phase_done(&report);
         reports.push(report);
     }
-    worker.abort();
+    if let Some(worker) = worker {
+        worker.abort();
+    }
     Ok(reports)
 }
 
@@ -133,7 +136,6 @@ async fn run_phase(
         let kind = ctx.roster.agent(name).map_or_else(String::new, |a| a.kind.clone());
         let reads_evidence = agents::find_kind(&kind).is_some_and(|k| k.reads_release_evidence());
         let task_id = task_id(&run, &phase.id, name);
-        pending.insert(task_id.clone(), name.to_owned());
         let release = agents::ReleaseContext {
             binding: ctx.release.state.binding.clone(),
             key: Some(ctx.release.state.key.clone()),
@@ -142,23 +144,13 @@ async fn run_phase(
             evidence: if reads_evidence { history::release_evidence(notary.ledger.records(), &phase.id) } else { Vec::new() },
         };
         let settings = ctx.config.task_settings(&ctx.roster, name, &phase.id);
+        // The timeout the task gets wherever it runs, read from its settings as the agent reads it.
+        let timeout = agents::AgentTask::new(name, &kind, &phase.id, &ctx.repo, &ctx.repo, settings.clone()).timeout;
+        pending.insert(task_id.clone(), Pending { agent: name.to_owned(), timeout });
         publish(Message::AgentTask { task_id, phase: phase.id.clone(), agent: name.to_owned(), kind, settings, release: Box::new(release) }).await?;
     }
     observer.phase_started(phase, pending.len());
-    while !pending.is_empty() {
-        let Some(envelope) = inbox.next().await else { anyhow::bail!("the bus closed while agents of {} were running", phase.id) };
-        let (task_id, outcome) = match envelope.message {
-            Message::EvidenceProduced { task_id, outcome } => (task_id, outcome),
-            Message::AgentFailed { task_id, reason } => (task_id, OutcomeMessage { verdict: Verdict::Error, reason, facts: Value::Null, files: vec![] }),
-            _ => continue,
-        };
-        // A redelivered or foreign result finds no pending task and is dropped.
-        if let Some(agent) = pending.remove(&task_id) {
-            let verdict = outcome.verdict;
-            notary.agent_outcome(phase, &agent, &run, &task_id, outcome)?;
-            observer.agent_done(&agent, verdict);
-        }
-    }
+    collect_outcomes(notary, inbox, phase, &run, pending, bus.grace(), observer).await?;
     let agents = history::latest_outcomes(notary.ledger.records(), &phase.id)
         .into_iter()
         .filter(|(name, _)| phase.agents().contains(&name.as_str()))
@@ -177,6 +169,58 @@ async fn run_phase(
         gates.push((gate.id.clone(), decision));
     }
     Ok(PhaseReport { phase: phase.id.clone(), refused: None, agents, gates })
+}
+
+/// A task handed out whose outcome has not been recorded.
+struct Pending {
+    agent: String,
+    timeout: Duration,
+}
+
+/// Records each pending task's first outcome. When no outcome arrives for
+/// the longest pending timeout plus `grace`, every task still pending fails
+/// with a reason, so a run never waits on a dead worker for ever.
+async fn collect_outcomes(
+    notary: &mut Notary<'_>,
+    inbox: &mut Subscription,
+    phase: &Phase,
+    run: &str,
+    mut pending: BTreeMap<String, Pending>,
+    grace: Duration,
+    observer: &mut dyn RunObserver,
+) -> Result<()> {
+    let patience = |pending: &BTreeMap<String, Pending>| pending.values().map(|p| p.timeout).max().unwrap_or_default() + grace;
+    let mut deadline = tokio::time::Instant::now() + patience(&pending);
+    while !pending.is_empty() {
+        let envelope = match tokio::time::timeout_at(deadline, inbox.next()).await {
+            Ok(Some(envelope)) => envelope,
+            Ok(None) => anyhow::bail!("the bus closed while agents of {} were running", phase.id),
+            Err(_) => {
+                let waited = patience(&pending).as_secs();
+                for (task_id, p) in std::mem::take(&mut pending) {
+                    let reason = format!(
+                        "no result within {waited} s (its timeout of {} s plus {} s for redelivery): no worker took the task, or every worker that did died; start `conductor worker --agents \"{}\"` where it can run",
+                        p.timeout.as_secs(), grace.as_secs(), p.agent);
+                    notary.agent_outcome(phase, &p.agent, run, &task_id, OutcomeMessage { verdict: Verdict::Error, reason, facts: Value::Null, files: vec![], worker: None })?;
+                    observer.agent_done(&p.agent, Verdict::Error);
+                }
+                break;
+            }
+        };
+        let (task_id, outcome) = match envelope.message {
+            Message::EvidenceProduced { task_id, outcome } => (task_id, outcome),
+            Message::AgentFailed { task_id, reason } => (task_id, OutcomeMessage { verdict: Verdict::Error, reason, facts: Value::Null, files: vec![], worker: None }),
+            _ => continue,
+        };
+        // A redelivered or foreign result finds no pending task and is dropped.
+        if let Some(p) = pending.remove(&task_id) {
+            let verdict = outcome.verdict;
+            notary.agent_outcome(phase, &p.agent, run, &task_id, outcome)?;
+            observer.agent_done(&p.agent, verdict);
+            deadline = tokio::time::Instant::now() + patience(&pending);
+        }
+    }
+    Ok(())
 }
 
 /// The same run, phase and agent always give the same id, so a redelivered
@@ -277,14 +321,22 @@ impl Notary<'_> {
             }
         }
         let roster = self.ctx.roster.agent(agent);
+        let mut predicate = json!({
+            "agent": agent, "kind": roster.map(|a| a.kind.clone()), "verdict": outcome.verdict,
+            "reason": outcome.reason, "facts": outcome.facts, "runId": run, "taskId": task_id,
+        });
+        // The worker's signature stays only while the record says exactly
+        // what it signed; an outcome changed here (a file that could not be
+        // stored) is the notary's word alone.
+        let all_stored = evidence.len() == outcome.files.len();
+        if let Some(worker) = outcome.worker.filter(|_| all_stored) {
+            predicate["worker"] = json!({ "name": worker.name, "keyId": worker.key_id, "attestation": worker.attestation });
+        }
         self.append(RecordDraft {
             phase: phase.id.clone(),
             record_type: roster.map_or_else(|| "agent-outcome".into(), |a| a.record_type.clone()),
             predicate_type: AGENT_OUTCOME.into(),
-            predicate: json!({
-                "agent": agent, "kind": roster.map(|a| a.kind.clone()), "verdict": outcome.verdict,
-                "reason": outcome.reason, "facts": outcome.facts, "runId": run, "taskId": task_id,
-            }),
+            predicate,
             subjects: vec![],
             evidence,
         })

@@ -10,6 +10,7 @@ mod fixture;
 mod gates;
 mod golden;
 mod ledger;
+mod nats;
 mod ops;
 mod pack_reader;
 mod postgres;

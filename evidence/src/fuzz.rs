@@ -24,6 +24,7 @@ use crate::pack::NOTE_KEY_NAME;
 use crate::record::Record;
 use crate::trust::{self, TrustRoot};
 use crate::verify;
+use crate::worker;
 
 /// The Ed25519 seed of the one key the fuzz trust root and note verifier trust.
 /// Public on purpose: the seed corpus is signed with it so the fuzzer starts
@@ -75,6 +76,30 @@ pub fn dsse_envelope(data: &[u8]) {
     match Envelope::parse(json.as_bytes()) {
         Ok(again) => assert_eq!(again, envelope, "envelope changed through to_json: {json}"),
         Err(e) => panic!("to_json of a parsed envelope does not parse: {e}: {json}"),
+    }
+}
+
+/// The fuzz trust root with the fuzz key also allowed to attest every kind.
+fn fuzz_worker_trust_root() -> &'static TrustRoot {
+    static ROOT: OnceLock<TrustRoot> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        // The starter text ends inside the key's table, so the line adds to it.
+        TrustRoot::parse(&format!("{}kinds = [\"*\"]\n", fuzz_trust_text()), "fuzz-worker-trust.toml").expect("the worker trust root parses")
+    })
+}
+
+/// Fuzzes [`worker::check`] on an envelope as a worker's result carries it.
+/// An attestation that holds, signed again from its parts with the fuzz key,
+/// holds again with the same outcome and files.
+pub fn worker_attestation(data: &[u8]) {
+    let Ok(envelope) = Envelope::parse(data) else { return };
+    let trust = fuzz_worker_trust_root();
+    let Ok(at) = crate::timestamp::Timestamp::from_unix(1_800_000_000) else { return };
+    let Ok(attested) = worker::check(&envelope, trust, at) else { return };
+    let again = worker::attest(&attested.outcome, &attested.files, &fuzz_key()).expect("the fuzz key signs");
+    match worker::check(&again, trust, at) {
+        Ok(re) => assert_eq!((re.outcome, re.files), (attested.outcome, attested.files), "the attestation changed when signed again"),
+        Err(e) => panic!("a re-signed attestation does not hold: {e}"),
     }
 }
 
@@ -283,6 +308,18 @@ pub fn seed_corpus(work_dir: &Path) -> Result<Seeds, Box<dyn std::error::Error>>
     seeds.push(("checkpoint_note", note.into_bytes()));
     seeds.push(("checkpoint_note", vkey.into_bytes()));
     seeds.push(("pack_reader", fs::read(&pack_path)?));
+    let outcome = worker::WorkerOutcome {
+        release: release.clone(),
+        phase: "P5".into(),
+        agent: "DR/BCP Lead".into(),
+        kind: "drill".into(),
+        task_id: "0123456789abcdef01234567".into(),
+        run_id: "00112233445566778899aabb".into(),
+        verdict: "pass".into(),
+        reason: "drill region failover met its RTO".into(),
+        facts: serde_json::json!({ "rtoSeconds": 42 }),
+    };
+    seeds.push(("worker_attestation", worker::attest(&outcome, &[("drill.log".into(), digest)], &key)?.to_json().into_bytes()));
     Ok(seeds)
 }
 
@@ -316,8 +353,9 @@ mod tests {
 
     type Harness = fn(&[u8]);
 
-    const HARNESSES: [(&str, Harness); 6] = [
+    const HARNESSES: [(&str, Harness); 7] = [
         ("dsse_envelope", dsse_envelope),
+        ("worker_attestation", worker_attestation),
         ("ledger_line", ledger_line),
         ("manifest", manifest),
         ("trust_root", trust_root),
@@ -367,6 +405,11 @@ mod tests {
                 }
                 "manifest" => {
                     Manifest::from_payload(&input).expect("manifest seed parses");
+                }
+                "worker_attestation" => {
+                    let envelope = Envelope::parse(&input).expect("worker seed parses");
+                    let at = crate::timestamp::Timestamp::from_unix(1_800_000_000).expect("a time");
+                    worker::check(&envelope, fuzz_worker_trust_root(), at).expect("the worker seed holds");
                 }
                 "trust_root" => {
                     TrustRoot::parse(std::str::from_utf8(&input).expect("utf-8"), "seed").expect("trust seed parses");

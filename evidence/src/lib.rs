@@ -70,3 +70,4 @@ pub mod store;
 pub mod timestamp;
 pub mod trust;
 pub mod verify;
+pub mod worker;

@@ -15,6 +15,7 @@
 //! phases = ["*"]              # phases whose records it may sign
 //! predicate_types = ["*"]     # predicate types it may sign
 //! seal = true                 # may sign pack manifests and checkpoints
+//! kinds = ["command"]         # agent kinds whose outcomes it may attest as a worker
 //! valid_from = 2026-01-01T00:00:00Z   # optional
 //! valid_until = 2027-01-01T00:00:00Z  # optional
 //! identity = "release-bot@example.com" # optional
@@ -72,6 +73,8 @@ struct RawKey {
     predicate_types: Vec<String>,
     #[serde(default)]
     seal: bool,
+    #[serde(default)]
+    kinds: Vec<String>,
     valid_from: Option<toml::value::Datetime>,
     valid_until: Option<toml::value::Datetime>,
     identity: Option<String>,
@@ -128,6 +131,8 @@ pub struct TrustedKey {
     pub predicate_types: Scope,
     /// Whether it may sign pack manifests and checkpoints.
     pub seal: bool,
+    /// Agent kinds whose outcomes it may attest as a worker on another host.
+    pub kinds: Scope,
     /// Not valid before.
     pub valid_from: Option<Timestamp>,
     /// Not valid after.
@@ -241,6 +246,7 @@ fn parse_key(raw: RawKey) -> Result<(KeyId, TrustedKey), FieldProblem> {
         phases: Scope::from_list(raw.phases),
         predicate_types: Scope::from_list(raw.predicate_types),
         seal: raw.seal,
+        kinds: Scope::from_list(raw.kinds),
         valid_from: time("valid_from", raw.valid_from)?,
         valid_until: time("valid_until", raw.valid_until)?,
         identity: raw.identity,

@@ -24,6 +24,7 @@ mod status;
 mod validate;
 mod verify;
 mod version;
+mod worker;
 
 use anyhow::Result;
 
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Status(args) => status::run(args),
         Command::ScanSecrets(args) => scan_secrets::run(args),
         Command::Sbom(args) => sbom::run(args),
+        Command::Worker(args) => worker::run(args),
         Command::Policy { action } => policy::run(action),
         Command::Preflight(args) => preflight::run(args),
         Command::Approve(args) => approve::run(args),

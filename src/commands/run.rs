@@ -1,12 +1,17 @@
 //! `conductor run`: phases through agents and gates, in plan order.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
 
 use agents::Roster;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 use crate::Exit;
+use crate::bus::{Bus, LocalBus};
+use crate::nats::bus::NatsBus;
+use crate::nats::{Connection, Credentials, NatsUrl};
 use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::gates::PolicySet;
@@ -26,7 +31,10 @@ pub fn run(args: RunArgs) -> Result<Exit> {
     let ctx = RunContext { release, plan: plan.clone(), roster, config, policies, key, repo: ws.repo.clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let mut progress = Progress::new(&plan, args.json);
-    let bus = std::sync::Arc::new(crate::bus::LocalBus::default());
+    let bus: Arc<dyn Bus> = match &args.bus {
+        None => Arc::new(LocalBus::default()),
+        Some(url) => runtime.block_on(nats_bus(url, &ws, &ctx, args.task_grace))?,
+    };
     let span = crate::telemetry::release_span("run", &ctx.release.state.binding);
     let reports = {
         let _entered = span.enter();
@@ -45,6 +53,18 @@ pub fn run(args: RunArgs) -> Result<Exit> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(if reports.iter().all(PhaseReport::passed) { Exit::Success } else { Exit::Failed })
+}
+
+/// The bus to `conductor worker`s on NATS; their signed results are checked
+/// against the repository's trust.toml, which must list their keys.
+async fn nats_bus(url: &str, ws: &Workspace, ctx: &RunContext, grace: u64) -> Result<Arc<dyn Bus>> {
+    let url = NatsUrl::parse(url)?;
+    let credentials = Credentials::from_env()?;
+    let trust = crate::workspace::load_trust(&ws.trust_path(), "--bus needs trust.toml listing the workers' keys with their `kinds`")?;
+    let id = crate::workspace::random::<8>()?.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let connection = Connection::open(&url, &credentials, &format!("conductor run {}", ctx.release.state.binding.version)).await?;
+    let spool = ctx.release.dir.join("scratch").join("received");
+    Ok(Arc::new(NatsBus::start(connection, id, trust, spool, Duration::from_secs(grace)).await?))
 }
 
 fn select<'a>(plan: &'a PhasePlan, args: &RunArgs) -> Result<Vec<&'a Phase>> {

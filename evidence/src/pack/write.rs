@@ -140,7 +140,9 @@ fn metadata(input: &SealInput<'_>, seal: &ed25519_dalek::SigningKey) -> Result<M
     files.insert(LEDGER.to_owned(), ledger);
     files.insert(CHECKPOINT.to_owned(), note.into_bytes());
     files.insert(PROOFS.to_owned(), proofs);
-    let signers: std::collections::BTreeSet<&str> = input.records.iter().map(Record::key_id).collect();
+    // A worker's key signs no record but its attestations inside outcome records.
+    let workers = input.records.iter().filter_map(|r| r.statement.predicate.pointer("/worker/keyId").and_then(serde_json::Value::as_str));
+    let signers: std::collections::BTreeSet<&str> = input.records.iter().map(Record::key_id).chain(workers).collect();
     for key in input.public_keys.iter().filter(|k| signers.contains(k.id().as_str())) {
         files.insert(format!("keys/{}.pub", key.id()), key.to_pem().into_bytes());
     }

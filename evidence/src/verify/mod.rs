@@ -12,6 +12,7 @@ mod chain;
 mod extends;
 mod files;
 mod report;
+mod workers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -332,6 +333,7 @@ impl<'a> LedgerScan<'a> {
         if self.signatures.full() {
             self.signatures.flush(report);
         }
+        workers::check(self.trust, &record, &rr, report);
         self.evidence.extend(record.link.evidence.iter().map(|e| (rr.clone(), e.clone())));
         self.signed.extend(artifacts::SignRecord::of(&record, &rr));
     }

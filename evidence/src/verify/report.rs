@@ -103,6 +103,16 @@ pub enum Code {
     ApprovalsMatrixMalformed,
     /// `approvals_matrix.json` differs from the matrix the signed approvals give under this trust root.
     ApprovalsMatrixMismatch,
+    /// A worker attestation in an agent outcome is not a signed worker-outcome statement.
+    WorkerAttestationMalformed,
+    /// A worker attestation is signed by a key the trust root does not list, revokes, or holds outside its validity.
+    WorkerKeyUntrusted,
+    /// A worker attestation's signature does not verify.
+    WorkerSignatureInvalid,
+    /// The worker's key may not attest outcomes of the agent's kind or phase (`kinds`, `phases`).
+    WorkerKindNotAllowed,
+    /// An agent outcome record says something other than the worker attested.
+    WorkerAttestationMismatch,
 }
 
 impl Code {
@@ -156,6 +166,11 @@ impl Code {
             ApprovalsMatrixMissing => "approvals-matrix-missing",
             ApprovalsMatrixMalformed => "approvals-matrix-malformed",
             ApprovalsMatrixMismatch => "approvals-matrix-mismatch",
+            WorkerAttestationMalformed => "worker-attestation-malformed",
+            WorkerKeyUntrusted => "worker-key-untrusted",
+            WorkerSignatureInvalid => "worker-signature-invalid",
+            WorkerKindNotAllowed => "worker-kind-not-allowed",
+            WorkerAttestationMismatch => "worker-attestation-mismatch",
         }
     }
 
@@ -170,9 +185,9 @@ impl Code {
             LedgerLineMalformed | LedgerSummaryMismatch | RecordMissing | RecordOutOfOrder | RecordDuplicated
             | RecordInjected | ChainBroken => "chain",
             RecordFromAnotherRelease => "release-binding",
-            RecordSignatureInvalid | ArtifactSignatureInvalid => "signatures",
+            RecordSignatureInvalid | ArtifactSignatureInvalid | WorkerAttestationMalformed | WorkerSignatureInvalid | WorkerAttestationMismatch => "signatures",
             RecordKeyUnknown | KeyRevoked | KeyOutsideValidity | KeyPhaseNotAllowed | KeyTypeNotAllowed | ArtifactSignatureUntrustedKey
-            | ArtifactSignaturesBelowThreshold => "key-trust",
+            | ArtifactSignaturesBelowThreshold | WorkerKeyUntrusted | WorkerKindNotAllowed => "key-trust",
             EvidenceMissing | EvidenceDigestMismatch | ArtifactSignatureMissingFile | ArtifactDigestMismatch => "evidence",
             CheckpointMissing | CheckpointMalformed | CheckpointSignatureInvalid | CheckpointMismatch | InclusionProofInvalid => "checkpoint",
             ApprovalsMatrixMissing | ApprovalsMatrixMalformed | ApprovalsMatrixMismatch => "approvals",
