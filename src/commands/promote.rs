@@ -47,7 +47,11 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
             "aborted" => format!("{} was ABORTED: {}; promote a new release", binding.version, state.reason),
             _ => format!("{} is already promoted: {}", binding.version, state.reason),
         };
-        println!("promotion refused: {why}");
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&json!({"verdict": "refused", "reason": why, "state": state}))?);
+        } else {
+            println!("promotion refused: {why}");
+        }
         return Ok(Exit::Failed);
     }
     let target = Target {
