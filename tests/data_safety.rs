@@ -7,9 +7,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
-use crate::fixture::{git, ok, repo};
+use crate::fixture::ok;
+use crate::ops::{append, decided, gate, ops_repo, write};
 use crate::postgres::Postgres;
 
 /// The variable the repositories' conductor.toml names.
@@ -18,49 +17,15 @@ const URL_ENV: &str = "CONDUCTOR_TEST_DATABASE_URL";
 /// A repository with its own P2 made of `gates`, `config` as conductor.toml
 /// and `files`, all committed, with a started release.
 fn p2_repo(gates: &str, config: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = repo();
-    let p = dir.path();
-    write(p, &[("phases/P2.toml", &format!("id = \"P2\"\nname = \"Data safety\"\nrequires = []\n\n{gates}")), ("conductor.toml", config), (".gitignore", "/keys/\n/trust.toml\n")]);
-    write(p, files);
-    git(p, &["add", "-A"]);
-    git(p, &["commit", "-qm", "chore: data safety wiring"]);
-    ok(p, &["keygen", "--out", "keys/notary", "--no-encrypt"]);
-    ok(p, &["init", "--version", "v1.0.0", "--key", "keys/notary.key"]);
+    let dir = ops_repo("P2", &format!("id = \"P2\"\nname = \"Data safety\"\nrequires = []\n\n{gates}"), config, files);
+    ok(dir.path(), &["init", "--version", "v1.0.0", "--key", "keys/notary.key"]);
     dir
-}
-
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
-}
-
-fn append(dir: &Path, file: &str, text: &str) {
-    let old = std::fs::read_to_string(dir.join(file)).unwrap();
-    std::fs::write(dir.join(file), format!("{old}\n{text}\n")).unwrap();
 }
 
 /// Runs P2 with the server's URL in the environment; each gate's (id, passed, reasons).
 fn run(dir: &Path, pg: &Postgres) -> Vec<(String, bool, Vec<String>)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_conductor")).current_dir(dir).args(["run", "--phase", "P2"]).env(URL_ENV, pg.url()).output().unwrap();
-    let status: Value = serde_json::from_str(&ok(dir, &["status", "--json"])).unwrap_or_else(|_| panic!("no status after {}", String::from_utf8_lossy(&out.stderr)));
-    status
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|g| g["phase"] == "P2")
-        .map(|g| {
-            let reasons = g["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
-            (g["gate"].as_str().unwrap().to_owned(), g["state"] == "passed", reasons)
-        })
-        .collect()
-}
-
-fn gate<'a>(gates: &'a [(String, bool, Vec<String>)], id: &str) -> (bool, &'a [String]) {
-    let (_, passed, reasons) = gates.iter().find(|(g, _, _)| g == id).unwrap_or_else(|| panic!("gate {id} was not decided: {gates:#?}"));
-    (*passed, reasons)
+    Command::new(env!("CARGO_BIN_EXE_conductor")).current_dir(dir).args(["run", "--phase", "P2"]).env(URL_ENV, pg.url()).output().unwrap();
+    decided(dir, "P2")
 }
 
 /// No scratch database or probe role is left on the server.

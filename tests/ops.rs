@@ -30,7 +30,7 @@ pub(crate) fn ops_repo(phase: &str, plan: &str, config: &str, files: &[(&str, &s
     dir
 }
 
-fn write(dir: &Path, files: &[(&str, &str)]) {
+pub(crate) fn write(dir: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
         let path = dir.join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -46,6 +46,11 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
 /// Runs `phase` and returns each gate's (passed, reasons).
 pub(crate) fn run(dir: &Path, phase: &str) -> Vec<(String, bool, Vec<String>)> {
     conductor(dir, &["run", "--phase", phase]);
+    decided(dir, phase)
+}
+
+/// Each gate of `phase` as `conductor status` gives its latest decision: (id, passed, reasons).
+pub(crate) fn decided(dir: &Path, phase: &str) -> Vec<(String, bool, Vec<String>)> {
     let status: Value = serde_json::from_str(&ok(dir, &["status", "--json"])).unwrap();
     status
         .as_array()
