@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::fixture::{conductor, git, ok, repo};
 
 /// One agent that runs in every phase, so a whole release runs in seconds.
-const ROSTER: &str = "[[agent]]\nname = \"Checker\"\nkind = \"command\"\nphases = [\"P0\", \"P1\", \"P2\", \"P3\", \"P4\", \"P5\", \"P6\", \"P7\", \"P8\"]\nrecord_type = \"check\"\ninputs = [\"command\"]\nsummary = \"runs the configured check\"\n";
+pub(crate) const ROSTER: &str = "[[agent]]\nname = \"Checker\"\nkind = \"command\"\nphases = [\"P0\", \"P1\", \"P2\", \"P3\", \"P4\", \"P5\", \"P6\", \"P7\", \"P8\"]\nrecord_type = \"check\"\ninputs = [\"command\"]\nsummary = \"runs the configured check\"\n";
 
 /// Phase `id` with one gate fed by the Checker.
 fn phase(id: &str, requires: &[&str]) -> String {

@@ -11,15 +11,8 @@ use crate::fixture::{conductor, git, ok, repo};
 
 const CHROMIUM_INSTALL: &str = "install Debian's chromium (apt-get install chromium); scripts/test.sh does";
 
-/// The Checker in every phase, the SLO Librarian in P1 and the Comms Bard in P7.
-const ROSTER: &str = r#"[[agent]]
-name = "Checker"
-kind = "command"
-phases = ["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
-record_type = "check"
-inputs = ["command"]
-summary = "runs the configured check"
-
+/// Besides the Checker of every phase (`promote::ROSTER`), the SLO Librarian in P1 and the Comms Bard in P7.
+const MORE_AGENTS: &str = r#"
 [[agent]]
 name = "SLO Librarian"
 kind = "slo"
@@ -54,7 +47,7 @@ fn release(check: &str) -> tempfile::TempDir {
     });
     std::fs::create_dir_all(p.join("agents")).unwrap();
     std::fs::create_dir_all(p.join("phases")).unwrap();
-    std::fs::write(p.join("agents/roster.toml"), ROSTER).unwrap();
+    std::fs::write(p.join("agents/roster.toml"), format!("{}{MORE_AGENTS}", crate::promote::ROSTER)).unwrap();
     for id in ["P0", "P2", "P3", "P4", "P5", "P6", "P8"] {
         std::fs::write(p.join(format!("phases/{id}.toml")), phase(id, "checked", "identity", &["Checker"], &["check"])).unwrap();
     }

@@ -181,15 +181,15 @@ fn cleared_release(prometheus: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The conductor in `dir` with the driver scripts' environment: nginx's prefix and both versions.
+fn conductor_for(dir: &Path, nginx: &Nginx, stable: &str, canary: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conductor"));
+    command.current_dir(dir).env("NGINX_PREFIX", nginx.prefix.path()).env("STABLE_ADDR", stable).env("CANARY_ADDR", canary);
+    command
+}
+
 fn promote(dir: &Path, nginx: &Nginx, stable: &str, canary: &str) -> (i32, Value, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conductor"))
-        .current_dir(dir)
-        .args(["promote", "--json"])
-        .env("NGINX_PREFIX", nginx.prefix.path())
-        .env("STABLE_ADDR", stable)
-        .env("CANARY_ADDR", canary)
-        .output()
-        .unwrap();
+    let out = conductor_for(dir, nginx, stable, canary).args(["promote", "--json"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("promote --json: {e}: {}{stderr}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap_or(-1), json, stderr)
@@ -197,14 +197,7 @@ fn promote(dir: &Path, nginx: &Nginx, stable: &str, canary: &str) -> (i32, Value
 
 /// `promote` without --json, insisting its output contains `expect`.
 fn promote_text(dir: &Path, nginx: &Nginx, stable: &str, canary: &str, expect: &str) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conductor"))
-        .current_dir(dir)
-        .arg("promote")
-        .env("NGINX_PREFIX", nginx.prefix.path())
-        .env("STABLE_ADDR", stable)
-        .env("CANARY_ADDR", canary)
-        .output()
-        .unwrap();
+    let out = conductor_for(dir, nginx, stable, canary).arg("promote").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(stdout.contains(expect), "{stdout}");
     (out.status.code().unwrap_or(-1), stdout, String::from_utf8_lossy(&out.stderr).into_owned())
@@ -352,12 +345,8 @@ fn an_inconclusive_step_pauses_until_a_signed_decision_continues_or_aborts() {
 
     // Only a key the trust root lets sign promotion records may decide.
     let resume = |decision: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_conductor"))
-            .current_dir(p)
+        conductor_for(p, &t.nginx, &t.stable, &t.canary)
             .args(["promote", "--json", "--resume", "--decision", decision, "--key", "keys/oncall.key", "--reason", "the checkout metric is not exported yet"])
-            .env("NGINX_PREFIX", t.nginx.prefix.path())
-            .env("STABLE_ADDR", &t.stable)
-            .env("CANARY_ADDR", &t.canary)
             .output()
             .unwrap()
     };
