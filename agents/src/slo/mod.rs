@@ -260,17 +260,12 @@ fn judge(evaluations: &[Evaluation], time: Timestamp) -> (Verdict, String) {
 /// empty result; several series, a string result and Prometheus errors are
 /// errors naming what came back.
 pub async fn instant_value(prometheus_url: &str, query: &str, time: Timestamp, timeout: Duration) -> Result<Option<f64>, String> {
-    let source = PrometheusHttp::new(prometheus_url, timeout, Auth::None)?;
-    let request = source::Request::Instant { query: query.to_owned(), time };
-    let fetched = source.fetch(&request).await.map_err(|e| e.to_string())?;
-    match response::parse(&fetched.body) {
-        Ok(response::Data::Vector(series)) if series.is_empty() => Ok(None),
-        Ok(response::Data::Vector(series)) if series.len() == 1 => Ok(series[0].points.first().map(|p| p.1)),
-        Ok(response::Data::Vector(series)) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
-        Ok(response::Data::Scalar((_, v))) => Ok(Some(v)),
-        Ok(other) => Err(format!("the query gave {other:?}, not a number")),
-        Err(e) if fetched.status != 200 => Err(format!("HTTP {}: {e}", fetched.status)),
-        Err(e) => Err(e.to_string()),
+    match ask(prometheus_url, source::Request::Instant { query: query.to_owned(), time }, timeout).await? {
+        response::Data::Vector(series) if series.is_empty() => Ok(None),
+        response::Data::Vector(series) if series.len() == 1 => Ok(series[0].points.first().map(|p| p.1)),
+        response::Data::Vector(series) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
+        response::Data::Scalar((_, v)) => Ok(Some(v)),
+        other => Err(format!("the query gave {other:?}, not a number")),
     }
 }
 
@@ -278,14 +273,20 @@ pub async fn instant_value(prometheus_url: &str, query: &str, time: Timestamp, t
 /// `start` to `end`, for comparing a canary with its baseline. The query
 /// must give one series (an empty result is an empty list).
 pub async fn range_values(prometheus_url: &str, query: &str, start: Timestamp, end: Timestamp, step: u64, timeout: Duration) -> Result<Vec<f64>, String> {
+    match ask(prometheus_url, source::Request::Range { query: query.to_owned(), start, end, step: step.max(1) }, timeout).await? {
+        response::Data::Matrix(series) if series.is_empty() => Ok(Vec::new()),
+        response::Data::Matrix(series) if series.len() == 1 => Ok(series[0].points.iter().map(|p| p.1).collect()),
+        response::Data::Matrix(series) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
+        other => Err(format!("the range query gave {other:?}, not a series")),
+    }
+}
+
+/// One request to a live Prometheus, its answer parsed.
+async fn ask(prometheus_url: &str, request: source::Request, timeout: Duration) -> Result<response::Data, String> {
     let source = PrometheusHttp::new(prometheus_url, timeout, Auth::None)?;
-    let request = source::Request::Range { query: query.to_owned(), start, end, step: step.max(1) };
     let fetched = source.fetch(&request).await.map_err(|e| e.to_string())?;
     match response::parse(&fetched.body) {
-        Ok(response::Data::Matrix(series)) if series.is_empty() => Ok(Vec::new()),
-        Ok(response::Data::Matrix(series)) if series.len() == 1 => Ok(series[0].points.iter().map(|p| p.1).collect()),
-        Ok(response::Data::Matrix(series)) => Err(format!("the query gave {} series, not one; aggregate it with sum() or the like", series.len())),
-        Ok(other) => Err(format!("the range query gave {other:?}, not a series")),
+        Ok(data) => Ok(data),
         Err(e) if fetched.status != 200 => Err(format!("HTTP {}: {e}", fetched.status)),
         Err(e) => Err(e.to_string()),
     }
