@@ -87,9 +87,7 @@ pub fn run(args: PromoteArgs) -> Result<Exit> {
 }
 
 fn driver(promotion: &Promotion<'_>) -> CommandDriver {
-    let b = &promotion.release.state.binding;
-    let vars = vec![("service", promotion.plan.service.clone()), ("version", b.version.clone()), ("commit", b.commit.clone()), ("environment", b.environment.clone())];
-    CommandDriver::new(promotion.moving.driver, promotion.repo, vars)
+    CommandDriver::new(promotion.moving.driver, promotion.repo, promotion.vars())
 }
 
 /// The real clock's wait between measurements.

@@ -92,7 +92,8 @@ pub struct Promotion<'a> {
 }
 
 impl Promotion<'_> {
-    fn vars(&self) -> Vec<(&'static str, String)> {
+    /// The placeholders of the driver's commands and the analysis's queries.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
         let b = &self.release.state.binding;
         vec![("service", self.plan.service.clone()), ("version", b.version.clone()), ("commit", b.commit.clone()), ("environment", b.environment.clone())]
     }

@@ -75,10 +75,9 @@ pub fn check(pack: &Path, trust: &TrustRoot, plan: &PhasePlan, ga_phase: &str, t
     }
     let manifest = verified.manifest();
     blockers.extend(binding(&manifest.release, target));
-    let records = pack_records(pack)?;
+    let (records, matrix) = contents(pack)?;
     let (gates, gate_blockers) = gates(&records, plan, ga_phase)?;
     blockers.extend(gate_blockers);
-    let matrix = approvals(pack)?;
     let (roles, role_blockers) = roles(&matrix);
     blockers.extend(role_blockers);
     if !blockers.is_empty() {
@@ -95,13 +94,17 @@ fn binding(pack: &ReleaseBinding, target: &Target) -> Vec<Blocker> {
         .collect()
 }
 
-fn pack_records(pack: &Path) -> Result<Vec<Record>> {
+/// The verified pack's records and its approvals matrix, read in one opening.
+fn contents(pack: &Path) -> Result<(Vec<Record>, ApprovalsMatrix)> {
     let mut reader = PackReader::open(pack, Limits::default())?;
     let mut records = Vec::new();
     // The pack has verified, so every line parses; a line that does not is left out and its
     // gates then count as not run.
     reader.read_lines(LEDGER, evidence::record::MAX_LINE_BYTES, |_, line, _| records.extend(Record::parse_line(line).ok()))?;
-    Ok(records)
+    // Verification rebuilt this matrix from the signed approvals and found it equal.
+    let bytes = reader.read(APPROVALS_MATRIX)?;
+    let matrix = serde_json::from_slice(&bytes).with_context(|| format!("{}: {APPROVALS_MATRIX} is not an approvals matrix", pack.display()))?;
+    Ok((records, matrix))
 }
 
 /// The phases `ga_phase` requires, directly or through others, in plan order.
@@ -134,13 +137,6 @@ fn gates(records: &[Record], plan: &PhasePlan, ga_phase: &str) -> Result<(Vec<St
         }
     }
     Ok((passed, blockers))
-}
-
-fn approvals(pack: &Path) -> Result<ApprovalsMatrix> {
-    let mut reader = PackReader::open(pack, Limits::default())?;
-    // Verification rebuilt this matrix from the signed approvals and found it equal.
-    let bytes = reader.read(APPROVALS_MATRIX)?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{}: {APPROVALS_MATRIX} is not an approvals matrix", pack.display()))
 }
 
 fn roles(matrix: &ApprovalsMatrix) -> (Vec<String>, Vec<Blocker>) {
