@@ -27,7 +27,7 @@ pub(crate) fn seal(ws: &Workspace, release: &workspace::Release, out: &std::path
     let key = release.key()?;
     let public_keys: Vec<_> = trust.keys().map(|k| k.key.clone()).chain([key.public_key().clone()]).collect();
     let approvals = crate::approvals::matrix(&ws.repo, ledger.records(), &trust, &release.state.binding)?;
-    let page = index_page(ws, release, ledger.records())?;
+    let page = index_page(ws, release, ledger.records(), &trust, &approvals)?;
     let input = SealInput {
         records: ledger.records(),
         release: &release.state.binding,
@@ -42,13 +42,13 @@ pub(crate) fn seal(ws: &Workspace, release: &workspace::Release, out: &std::path
 }
 
 /// The pack's `index.html`: the release report, its evidence where the pack keeps it.
-fn index_page(ws: &Workspace, release: &workspace::Release, records: &[evidence::record::Record]) -> Result<String> {
+fn index_page(ws: &Workspace, release: &workspace::Release, records: &[evidence::record::Record], trust: &evidence::trust::TrustRoot, approvals: &evidence::approval::ApprovalsMatrix) -> Result<String> {
     let locations = vec![
         ("ledger".to_owned(), evidence::pack::LEDGER.to_owned()),
         ("evidence files, by digest".to_owned(), "evidence/sha256/".to_owned()),
         ("SLO snapshots and charts".to_owned(), "slo/<record type>/".to_owned()),
         ("signed manifest of every file".to_owned(), evidence::pack::MANIFEST.to_owned()),
     ];
-    let report = crate::commands::report::build(ws, release, records, locations)?;
+    let report = crate::commands::report::build_with(ws, release, records, trust, approvals.clone(), locations)?;
     Ok(crate::report::html(&report))
 }

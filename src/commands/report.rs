@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use agents::Roster;
 use anyhow::{Context, Result};
 use evidence::ledger::read_records;
+use evidence::approval::ApprovalsMatrix;
 use evidence::record::{EvidenceRef, Record};
+use evidence::trust::TrustRoot;
 
 use crate::Exit;
 use crate::cli::ReportArgs;
@@ -53,13 +55,18 @@ fn locations(ws: &Workspace, release: &Release) -> Vec<(String, String)> {
 /// The report of the release from `records`, with the repository's plan,
 /// trust root and approvals.
 pub(crate) fn build(ws: &Workspace, release: &Release, records: &[Record], locations: Vec<(String, String)>) -> Result<ReleaseReport> {
-    let roster = Roster::load(&ws.repo)?;
-    let plan = PhasePlan::load(&ws.repo, &roster)?;
     let trust = workspace::load_trust(&ws.trust_path(), "the trust root")?;
     let approvals = crate::approvals::matrix(&ws.repo, records, &trust, &release.state.binding)?;
+    build_with(ws, release, records, &trust, approvals, locations)
+}
+
+/// The same, with the trust root and approvals matrix the caller already has.
+pub(crate) fn build_with(ws: &Workspace, release: &Release, records: &[Record], trust: &TrustRoot, approvals: ApprovalsMatrix, locations: Vec<(String, String)>) -> Result<ReleaseReport> {
+    let roster = Roster::load(&ws.repo)?;
+    let plan = PhasePlan::load(&ws.repo, &roster)?;
     let store = release.store();
     let read = |e: &EvidenceRef| std::fs::read(store.path_of(&e.sha256)).ok();
-    Ok(ReleaseReport::build(Inputs { records, release: &release.state.binding, plan: &plan, trust: &trust, approvals, promotion: PromotionState::load(release)?, read: &read, locations }))
+    Ok(ReleaseReport::build(Inputs { records, release: &release.state.binding, plan: &plan, trust, approvals, promotion: PromotionState::load(release)?, read: &read, locations }))
 }
 
 /// Writes `reports/release-<version>.md` and keeps it out of `git status`,
